@@ -1,0 +1,113 @@
+"""The photo check as one chain: open → detect → judge visibility → encode → match → decide.
+
+`PhotoChecker` loads the models once and checks one photo at a time; `render` produces the
+exact bytes that would go out on a channel. Nothing here touches a database or the network.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mediacheck.encoding import FaceEncoder
+from mediacheck.faces import Face, FaceDetector
+from mediacheck.imaging import ImageError, Photo, encode_clean, open_photo
+from mediacheck.matching import NOT_CHECKED, Gallery, Match
+from mediacheck.policy import (
+    DEFAULT_POLICY,
+    ChannelDecision,
+    Consents,
+    FaceFacts,
+    Policy,
+    decide,
+    decide_unreadable,
+)
+from mediacheck.redaction import redact
+from mediacheck.settings import CheckSettings
+from mediacheck.visibility import Visibility, judge_visibility
+
+
+@dataclass(frozen=True)
+class CheckedFace:
+    face: Face
+    visibility: Visibility
+    match: Match
+
+    @property
+    def facts(self) -> FaceFacts:
+        return FaceFacts(self.visibility.clearly_visible, self.match, self.face.box.area)
+
+
+@dataclass(frozen=True)
+class CheckedPhoto:
+    """The outcome for one file. `error` set means nothing of it may go out."""
+
+    path: Path
+    width: int = 0
+    height: int = 0
+    faces: tuple[CheckedFace, ...] = ()
+    decisions: dict[str, ChannelDecision] = field(default_factory=dict)
+    error: str | None = None
+
+
+class PhotoChecker:
+    def __init__(
+        self,
+        gallery: Gallery | None = None,
+        consents: Consents = frozenset(),
+        policy: Policy = DEFAULT_POLICY,
+        settings: CheckSettings | None = None,
+    ) -> None:
+        """`gallery=None` switches face matching off (R11a): every visible face is unknown."""
+        self.settings = settings or CheckSettings()
+        self.gallery = gallery
+        self.consents = consents
+        self.policy = policy
+        self.detector = FaceDetector(self.settings)
+        self.encoder = FaceEncoder()
+
+    def check(self, path: Path) -> tuple[CheckedPhoto, Photo | None]:
+        """Check one file. Any failure is reported in the result, never raised (fail closed)."""
+        try:
+            photo = open_photo(path, self.settings.max_pixels)
+        except ImageError as error:
+            return CheckedPhoto(path, error=str(error), decisions=decide_unreadable(self.policy)), None
+        try:
+            faces = self.find_faces(photo.pixels)
+        except Exception as error:  # noqa: BLE001 - any model failure must block, not crash the batch
+            return CheckedPhoto(
+                path,
+                photo.width,
+                photo.height,
+                error=f"face check failed: {error}",
+                decisions=decide_unreadable(self.policy),
+            ), None
+        decisions = decide([f.facts for f in faces], self.consents, self.policy)
+        return CheckedPhoto(path, photo.width, photo.height, faces, decisions), photo
+
+    def find_faces(self, pixels: np.ndarray) -> tuple[CheckedFace, ...]:
+        faces = self.detector.detect(pixels)
+        visibility = [judge_visibility(face, pixels, self.settings) for face in faces]
+        matches = self.match_visible(pixels, faces, visibility)
+        return tuple(CheckedFace(f, v, m) for f, v, m in zip(faces, visibility, matches, strict=True))
+
+    def match_visible(self, pixels: np.ndarray, faces: list[Face], visibility: list[Visibility]) -> list[Match]:
+        """Encode only the clearly visible faces, and only when someone is enrolled (R11a)."""
+        matches = [NOT_CHECKED] * len(faces)
+        wanted = [i for i, v in enumerate(visibility) if v.clearly_visible]
+        if not wanted or self.gallery is None or len(self.gallery) == 0:
+            return matches
+        encodings = np.stack([self.encoder.encode(pixels, faces[i]) for i in wanted])
+        for i, match in zip(wanted, self.gallery.match(encodings, self.settings), strict=True):
+            matches[i] = match
+        return matches
+
+    def render(self, checked: CheckedPhoto, photo: Photo, channel: str) -> tuple[bytes, str] | None:
+        """The bytes that would go out on `channel` and their suffix, or None if it may not."""
+        decision = checked.decisions.get(channel)
+        if checked.error or decision is None or not decision.may_go_out:
+            return None
+        boxes = [checked.faces[i].face.box for i in decision.redact]
+        style = self.policy.channel(channel).redaction
+        pixels = redact(photo.pixels, boxes, style) if boxes else photo.pixels
+        return encode_clean(pixels, photo.format)

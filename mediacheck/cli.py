@@ -1,0 +1,137 @@
+"""The `mediacheck` command line: check photos offline, enrol reference photos."""
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from mediacheck.check import CheckedPhoto, PhotoChecker
+from mediacheck.consent_file import ConsentFileError, read_consents
+from mediacheck.gallery import PHOTO_SUFFIXES, EnrolmentError, enroll, load_gallery
+from mediacheck.matching import Gallery
+from mediacheck.policy import DEFAULT_POLICY, Policy
+from mediacheck.report import photo_json, print_table
+
+app = typer.Typer(help="Check school event photos for faces without consent before they are published.")
+stderr = Console(stderr=True)
+
+
+@app.command()
+def check(
+    paths: Annotated[list[Path], typer.Argument(help="Photos, or folders searched recursively.", exists=True)],
+    gallery: Annotated[
+        Path | None, typer.Option(help="Folder with one sub-folder of reference photos per person.", file_okay=False)
+    ] = None,
+    consents: Annotated[
+        Path | None, typer.Option(help="CSV 'person,channel' of granted consents; no row means no consent.")
+    ] = None,
+    channel: Annotated[list[str] | None, typer.Option(help="Only these channels (repeatable).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write OUT/<channel>/<file> for every photo that may go out there.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+) -> None:
+    """Find every clearly visible face, match it to the gallery, and decide per channel.
+
+    Exit code 0 when every file was checked, 1 when some could not be read, 2 on bad usage.
+    """
+    policy = _policy_for(channel)
+    granted = _read_consents(consents) if consents else frozenset()
+    checker = PhotoChecker(consents=granted, policy=policy)
+    if gallery:
+        checker.gallery = _load_gallery(checker, gallery)
+    files = list(_photo_files(paths))
+    results = []
+    with Progress(console=stderr, transient=True, disable=len(files) < 2) as progress:
+        task = progress.add_task("checking photos", total=len(files))
+        for root, path in files:
+            checked, photo = checker.check(path)
+            results.append(photo_json(checked) if as_json else checked)
+            if not as_json:
+                print_table(Console(), checked)
+            if out and photo is not None:
+                _write_outputs(checker, checked, photo, out, path.relative_to(root) if root else Path(path.name))
+            progress.advance(task)
+    if as_json:
+        json.dump({"images": results}, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    failed = any((r["error"] if as_json else r.error) for r in results)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command("enroll")
+def enroll_command(
+    name: Annotated[str, typer.Argument(help="The person's name, as in the consent table.")],
+    photos: Annotated[list[Path], typer.Argument(help="Reference photos, each with exactly one face.", exists=True)],
+    gallery: Annotated[Path, typer.Option(help="The gallery folder.", file_okay=False)],
+) -> None:
+    """Add reference photos for one person, refusing any photo without exactly one face."""
+    try:
+        added = enroll(PhotoChecker(), gallery, name, photos)
+    except EnrolmentError as error:
+        stderr.print(f"[red]not enrolled:[/] {error}")
+        raise typer.Exit(1) from None
+    for path in added:
+        typer.echo(f"enrolled {name}: {path}")
+
+
+def _policy_for(channels: list[str] | None) -> Policy:
+    if not channels:
+        return DEFAULT_POLICY
+    known = {c.name for c in DEFAULT_POLICY.channels}
+    unknown = sorted(set(channels) - known)
+    if unknown:
+        raise typer.BadParameter(f"unknown channel {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return Policy(tuple(c for c in DEFAULT_POLICY.channels if c.name in channels), DEFAULT_POLICY.version)
+
+
+def _read_consents(path: Path) -> frozenset[tuple[str, str]]:
+    try:
+        return read_consents(path)
+    except ConsentFileError as error:
+        raise typer.BadParameter(str(error), param_hint="--consents") from None
+
+
+def _load_gallery(checker: PhotoChecker, directory: Path) -> Gallery:
+    try:
+        with Progress(console=stderr, transient=True) as progress:
+            task = progress.add_task("enrolling gallery", total=None)
+            return load_gallery(checker, directory, on_photo=lambda _: progress.advance(task))
+    except EnrolmentError as error:
+        raise typer.BadParameter(str(error), param_hint="--gallery") from None
+
+
+def _photo_files(paths: list[Path]) -> Iterator[tuple[Path | None, Path]]:
+    """Named files as given; folders walked for photo files, hidden ones skipped."""
+    for path in paths:
+        if path.is_dir():
+            for found in sorted(path.rglob("*")):
+                relative = found.relative_to(path)
+                if (
+                    found.is_file()
+                    and found.suffix.lower() in PHOTO_SUFFIXES
+                    and not any(part.startswith(".") for part in relative.parts)
+                ):
+                    yield path, found
+        else:
+            yield None, path
+
+
+def _write_outputs(checker: PhotoChecker, checked: CheckedPhoto, photo, out: Path, relative: Path) -> None:
+    for name in checked.decisions:
+        rendered = checker.render(checked, photo, name)
+        if rendered is None:
+            continue
+        data, suffix = rendered
+        target = (out / name / relative).with_suffix(suffix)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def main() -> None:
+    app()

