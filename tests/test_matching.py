@@ -1,0 +1,71 @@
+"""R15: a match needs a close distance AND a clear margin; siblings a stricter one."""
+
+import numpy as np
+import pytest
+
+from mediacheck.matching import Gallery, MatchStatus
+from mediacheck.settings import CheckSettings
+
+SETTINGS = CheckSettings()
+
+
+def at_distance(base: np.ndarray, distance: float, direction: int) -> np.ndarray:
+    step = np.zeros_like(base)
+    step[direction] = distance
+    return base + step
+
+
+@pytest.fixture
+def base() -> np.ndarray:
+    return np.random.default_rng(7).normal(0, 0.1, 128).astype(np.float32)
+
+
+def test_r15_close_and_clear_margin_is_matched(base: np.ndarray) -> None:
+    gallery = Gallery.build({"anna": [at_distance(base, 0.3, 0)], "bram": [at_distance(base, 0.8, 1)]})
+    (match,) = gallery.match(base[None, :], SETTINGS)
+    assert (match.status, match.person) == (MatchStatus.MATCHED, "anna")
+    assert match.distance == pytest.approx(0.3, abs=1e-4)
+
+
+def test_r15_two_students_close_together_is_unsure(base: np.ndarray) -> None:
+    gallery = Gallery.build({"anna": [at_distance(base, 0.40, 0)], "bram": [at_distance(base, 0.43, 1)]})
+    (match,) = gallery.match(base[None, :], SETTINGS)
+    assert match.status is MatchStatus.UNSURE
+    assert match.person == "anna", "the reviewer is shown the nearest candidate"
+
+
+def test_r15_grey_zone_distance_is_unsure_and_far_is_unknown(base: np.ndarray) -> None:
+    gallery = Gallery.build({"anna": [at_distance(base, 0.55, 0)]})
+    assert gallery.match(base[None, :], SETTINGS)[0].status is MatchStatus.UNSURE
+    gallery = Gallery.build({"anna": [at_distance(base, 0.7, 0)]})
+    unknown = gallery.match(base[None, :], SETTINGS)[0]
+    assert (unknown.status, unknown.person) == (MatchStatus.UNKNOWN, None)
+
+
+def test_r15_siblings_need_a_stricter_margin(base: np.ndarray) -> None:
+    templates = {"anna": [at_distance(base, 0.30, 0)], "bram": [at_distance(base, 0.39, 1)]}
+    assert Gallery.build(templates).match(base[None, :], SETTINGS)[0].status is MatchStatus.MATCHED
+    siblings = Gallery.build(templates, siblings=[("anna", "bram")])
+    assert siblings.match(base[None, :], SETTINGS)[0].status is MatchStatus.UNSURE
+
+
+def test_nearest_template_of_each_person_counts(base: np.ndarray) -> None:
+    """Several reference templates per person: the closest one decides."""
+    gallery = Gallery.build(
+        {"anna": [at_distance(base, 0.9, 2), at_distance(base, 0.2, 0)], "bram": [at_distance(base, 0.7, 1)]}
+    )
+    (match,) = gallery.match(base[None, :], SETTINGS)
+    assert (match.status, match.person) == (MatchStatus.MATCHED, "anna")
+
+
+def test_vectorised_distances_equal_brute_force_on_10000_templates() -> None:
+    rng = np.random.default_rng(1)
+    people = {f"p{i}": list(rng.normal(0, 0.1, (rng.integers(1, 4), 128)).astype(np.float32)) for i in range(4000)}
+    gallery = Gallery.build(people)
+    faces = rng.normal(0, 0.1, (5, 128)).astype(np.float32)
+    expected = np.array([[min(np.linalg.norm(f - t) for t in people[p]) for p in gallery.people] for f in faces])
+    assert np.allclose(gallery.person_distances(faces), expected, atol=1e-4)
+
+
+def test_r11_empty_gallery_means_every_face_is_unknown(base: np.ndarray) -> None:
+    assert Gallery.build({}).match(base[None, :], SETTINGS)[0].status is MatchStatus.UNKNOWN
