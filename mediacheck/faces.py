@@ -94,27 +94,29 @@ class FaceDetector:
     def detect(self, pixels: np.ndarray) -> list[Face]:
         height, width = pixels.shape[:2]
         candidates: list[Face] = []
-        for long_side in self.detection_long_sides(max(height, width)):
-            candidates += self._detect_at(pixels, long_side)
+        source = pixels
+        for long_side in sorted(self.detection_long_sides(max(height, width)), reverse=True):
+            # Each smaller pass resizes the previous pass's input: far cheaper than the original.
+            source = _resized(source, long_side)
+            candidates += self._detect_in(source, (width, height))
         return _merge(candidates)
 
-    def _detect_at(self, pixels: np.ndarray, long_side: int) -> list[Face]:
-        height, width = pixels.shape[:2]
-        scale = long_side / max(height, width)
-        in_w, in_h = (_multiple_of_32(width * scale), _multiple_of_32(height * scale))
-        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        resized = cv2.resize(pixels, (in_w, in_h), interpolation=interpolation)
+    def _detect_in(self, resized: np.ndarray, image_size: tuple[int, int]) -> list[Face]:
         self.net.setInput(cv2.dnn.blobFromImage(resized))
         heatmap, sizes, offsets, landmarks = self.net.forward(_OUTPUTS)
-        return _decode(
-            heatmap[0, 0],
-            sizes[0],
-            offsets[0],
-            landmarks[0],
-            (in_w / width, in_h / height),
-            (width, height),
-            self.settings.detection_threshold,
-        )
+        in_h, in_w = resized.shape[:2]
+        scale = (in_w / image_size[0], in_h / image_size[1])
+        threshold = self.settings.detection_threshold
+        return _decode(heatmap[0, 0], sizes[0], offsets[0], landmarks[0], scale, image_size, threshold)
+
+
+def _resized(pixels: np.ndarray, long_side: int) -> np.ndarray:
+    """`pixels` scaled so its long side is about `long_side`, both sides multiples of 32."""
+    height, width = pixels.shape[:2]
+    scale = long_side / max(height, width)
+    size = (_multiple_of_32(width * scale), _multiple_of_32(height * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(pixels, size, interpolation=interpolation)
 
 
 def _multiple_of_32(value: float) -> int:
