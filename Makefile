@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test benchmark
+.PHONY: install services demo test benchmark
 
 $(BIN)/mediacheck: pyproject.toml packaging/dlib-shim/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,11 +14,15 @@ $(BIN)/mediacheck: pyproject.toml packaging/dlib-shim/pyproject.toml
 
 install: $(BIN)/mediacheck
 
+# Real peers the tests talk to (needs root for apt): WordPress on the local MariaDB.
+services:
+	bash tests/services/wordpress_setup.sh
+
 demo: install
 	$(BIN)/mediacheck check sample_media/events --gallery sample_media/people \
 		--consents sample_media/consents.csv --out out
 
-test: install
+test: install services
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
