@@ -5,6 +5,7 @@ installs a fresh site, creates an application password and serves it with PHP's 
 """
 
 import os
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -50,7 +51,7 @@ def start_wordpress() -> Iterator[WordPressSite]:
         _wait_until_up(f"http://{host}/?rest_route=/")
         yield WordPressSite(f"http://{host}/", "admin", password, UPLOADS)
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
 
 
