@@ -4,6 +4,7 @@
 installs a fresh site, creates an application password and serves it with PHP's own server.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -51,7 +52,8 @@ def start_wordpress() -> Iterator[WordPressSite]:
         _wait_until_up(f"http://{host}/?rest_route=/")
         yield WordPressSite(f"http://{host}/", "admin", password, UPLOADS)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
 
 
