@@ -53,7 +53,7 @@ def start_wordpress() -> Iterator[WordPressSite]:
         yield WordPressSite(f"http://{host}/", "admin", password, UPLOADS)
     finally:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
+            os.killpg(server.pid, signal.SIGKILL)  # php -S ignores SIGTERM while it has workers
         server.wait(timeout=10)
 
 
