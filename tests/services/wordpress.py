@@ -4,9 +4,6 @@
 installs a fresh site, creates an application password and serves it with PHP's own server.
 """
 
-import contextlib
-import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -52,8 +49,7 @@ def start_wordpress() -> Iterator[WordPressSite]:
         _wait_until_up(f"http://{host}/?rest_route=/")
         yield WordPressSite(f"http://{host}/", "admin", password, UPLOADS)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)  # php -S ignores SIGTERM while it has workers
+        server.kill()
         server.wait(timeout=10)
 
 
