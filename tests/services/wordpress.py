@@ -43,7 +43,6 @@ def start_wordpress() -> Iterator[WordPressSite]:
         ["php", "-S", host, "-t", str(DOCUMENT_ROOT), str(HERE / "wordpress_router.php")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "PHP_CLI_SERVER_WORKERS": "4"},
     )
     try:
         _wait_until_up(f"http://{host}/?rest_route=/")
