@@ -28,3 +28,4 @@ test: install services
 
 benchmark: install
 	$(BIN)/python benchmarks/photo_check.py
+	$(BIN)/python benchmarks/import_school.py

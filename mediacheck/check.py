@@ -50,6 +50,17 @@ class CheckedPhoto:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class CheckInputs:
+    """What a check needs from the school's records: who is enrolled, who consented, the policy."""
+
+    gallery: Gallery | None
+    """None when face matching is switched off (R11a)."""
+    consents: Consents
+    policy: Policy
+    settings: CheckSettings
+
+
 class PhotoChecker:
     def __init__(
         self,
@@ -65,6 +76,10 @@ class PhotoChecker:
         self.policy = policy
         self.detector = FaceDetector(self.settings)
         self.encoder = FaceEncoder()
+
+    @classmethod
+    def from_inputs(cls, inputs: CheckInputs) -> "PhotoChecker":
+        return cls(inputs.gallery, inputs.consents, inputs.policy, inputs.settings)
 
     def check(self, path: Path) -> tuple[CheckedPhoto, Photo | None]:
         """Check one file. Any failure is reported in the result, never raised (fail closed)."""

@@ -1,8 +1,16 @@
-"""The `mediacheck` command line: check photos offline, enrol reference photos."""
+"""The `mediacheck` command line: check photos, enrol reference photos.
 
+The core knows no database. The records, worker and web packages add their commands through the
+`mediacheck.cli` entry point group, and the records set `extensions` so that `check` and `enroll`
+use the school's database when no --gallery/--consents is given.
+"""
+
+import functools
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
 
@@ -10,15 +18,26 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from mediacheck.check import CheckedPhoto, PhotoChecker
+from mediacheck.check import CheckedPhoto, CheckInputs, PhotoChecker
 from mediacheck.consent_file import ConsentFileError, read_consents
 from mediacheck.gallery import PHOTO_SUFFIXES, EnrolmentError, enroll, load_gallery
 from mediacheck.matching import Gallery
-from mediacheck.policy import DEFAULT_POLICY, Policy
+from mediacheck.policy import Policy
 from mediacheck.report import photo_json, print_table
 
 app = typer.Typer(help="Check school event photos for faces without consent before they are published.")
 stderr = Console(stderr=True)
+
+
+@dataclass
+class Extensions:
+    """Hooks a records package fills in when it registers (see `models.cli.register`)."""
+
+    check_inputs: Callable[[], CheckInputs] | None = None
+    enroll: Callable[[str, list[Path]], None] | None = None
+
+
+extensions = Extensions()
 
 
 @app.command()
@@ -35,16 +54,17 @@ def check(
         Path | None, typer.Option(help="Write OUT/<channel>/<file> for every photo that may go out there.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+    offline: Annotated[
+        bool, typer.Option(help="Use no database: no --gallery means no face matching, no --consents no consent.")
+    ] = False,
 ) -> None:
     """Find every clearly visible face, match it to the gallery, and decide per channel.
 
+    Without --gallery, --consents and --offline, the school's database supplies all three.
     Exit code 0 when every file was checked, 1 when some could not be read, 2 on bad usage.
     """
-    policy = _policy_for(channel)
-    granted = _read_consents(consents) if consents else frozenset()
-    checker = PhotoChecker(consents=granted, policy=policy)
-    if gallery:
-        checker.gallery = _load_gallery(checker, gallery)
+    checker = _checker(gallery, consents, offline or gallery is not None or consents is not None)
+    checker.policy = _narrowed(checker.policy, channel)
     files = list(_photo_files(paths))
     results = []
     with Progress(console=stderr, transient=True, disable=len(files) < 2) as progress:
@@ -68,9 +88,14 @@ def check(
 def enroll_command(
     name: Annotated[str, typer.Argument(help="The person's name, as in the consent table.")],
     photos: Annotated[list[Path], typer.Argument(help="Reference photos, each with exactly one face.", exists=True)],
-    gallery: Annotated[Path, typer.Option(help="The gallery folder.", file_okay=False)],
+    gallery: Annotated[
+        Path | None, typer.Option(help="A gallery folder; without it, the student in the database.", file_okay=False)
+    ] = None,
 ) -> None:
     """Add reference photos for one person, refusing any photo without exactly one face."""
+    if gallery is None:
+        _records("enroll")(name, photos)
+        return
     try:
         added = enroll(PhotoChecker(), gallery, name, photos)
     except EnrolmentError as error:
@@ -80,14 +105,31 @@ def enroll_command(
         typer.echo(f"enrolled {name}: {path}")
 
 
-def _policy_for(channels: list[str] | None) -> Policy:
+def _checker(gallery: Path | None, consents: Path | None, offline: bool) -> PhotoChecker:
+    if not offline:
+        return PhotoChecker.from_inputs(_records("check_inputs")())
+    checker = PhotoChecker(consents=_read_consents(consents) if consents else frozenset())
+    if gallery:
+        checker.gallery = _load_gallery(checker, gallery)
+    return checker
+
+
+def _records(hook: str) -> Callable:
+    found = getattr(extensions, hook)
+    if found is None:
+        stderr.print("[red]no school records installed:[/] use --gallery/--consents (or --offline)")
+        raise typer.Exit(2)
+    return found
+
+
+def _narrowed(policy: Policy, channels: list[str] | None) -> Policy:
     if not channels:
-        return DEFAULT_POLICY
-    known = {c.name for c in DEFAULT_POLICY.channels}
+        return policy
+    known = {c.name for c in policy.channels}
     unknown = sorted(set(channels) - known)
     if unknown:
         raise typer.BadParameter(f"unknown channel {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    return Policy(tuple(c for c in DEFAULT_POLICY.channels if c.name in channels), DEFAULT_POLICY.version)
+    return Policy(tuple(c for c in policy.channels if c.name in channels), policy.version)
 
 
 def _read_consents(path: Path) -> frozenset[tuple[str, str]]:
@@ -133,5 +175,13 @@ def _write_outputs(checker: PhotoChecker, checked: CheckedPhoto, photo, out: Pat
         target.write_bytes(data)
 
 
+@functools.cache
+def full_app() -> typer.Typer:
+    """The app with the commands of every installed package that extends it."""
+    for entry in entry_points(group="mediacheck.cli"):
+        entry.load()(app)
+    return app
+
+
 def main() -> None:
-    app()
+    full_app()()

@@ -18,7 +18,7 @@ runner = CliRunner()
 
 
 def check_json(*args: str) -> tuple[int, dict]:
-    result = runner.invoke(app, ["check", "--json", *args])
+    result = runner.invoke(app, ["check", "--json", "--offline", *args])
     return result.exit_code, json.loads(result.stdout)
 
 
@@ -129,7 +129,7 @@ def test_other_photo_formats_are_recognised_from_their_bytes(tmp_path: Path) -> 
 
 
 def test_bad_usage_exits_2() -> None:
-    result = runner.invoke(app, ["check", str(EVENTS), "--channel", "instagram"])
+    result = runner.invoke(app, ["check", str(EVENTS), "--offline", "--channel", "instagram"])
     assert result.exit_code == 2
     assert "unknown channel instagram" in result.output
 
@@ -156,6 +156,7 @@ def test_console_script_prints_one_json_document() -> None:
         "mediacheck",
         "check",
         "--json",
+        "--offline",
         str(EVENTS / "obama_alone.jpg"),
         str(EVENTS / "two_people.jpg"),
     ]

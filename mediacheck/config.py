@@ -1,0 +1,84 @@
+"""Where the school's records live and the keys that protect them.
+
+Every field is read from an environment variable `MEDIACHECK_<FIELD>` (e.g. `MEDIACHECK_DATABASE_URL`).
+The keys are never stored in the database: whoever copies the database alone gets ciphertext and
+hashes, nothing that identifies a child's face or opens a consent link (R8, R11).
+"""
+
+import base64
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TEMPLATE_KEY_FILE = "template.key"
+LINK_KEY_FILE = "link.key"
+
+
+class KeyFileError(Exception):
+    """A key file that must not be trusted: the message says what to fix."""
+
+
+class AppSettings(BaseSettings):
+    """The application's settings; the photo check's thresholds are in `mediacheck.settings`."""
+
+    model_config = SettingsConfigDict(env_prefix="MEDIACHECK_")
+
+    data_dir: Path = Path("data")
+    """Folder for the SQLite database and the key files. Created on first use."""
+
+    database_url: str = ""
+    """SQLAlchemy URL, e.g. `postgresql+psycopg://user@host/db`. Empty: SQLite file `mediacheck.db` in `data_dir`."""
+
+    template_key: SecretStr | None = None
+    """Fernet key encrypting face templates and reference photos (R11). Unset: the file
+    `data_dir/template.key`, created with mode 0600 on first use."""
+
+    link_key: SecretStr | None = None
+    """Secret from which personal consent-link tokens are derived, so reminders can repeat a link
+    while the database holds only its hash (R8, R14). Unset: the file `data_dir/link.key`."""
+
+    public_url: str = "http://localhost:8000"
+    """Address parents reach the web app at; consent links start with it."""
+
+    school_timezone: str = "Europe/Amsterdam"
+    """Time zone whose calendar day decides a student's age on the day of a consent act (R6)."""
+
+    @model_validator(mode="after")
+    def _default_database(self) -> "AppSettings":
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'mediacheck.db').resolve()}"
+        return self
+
+    def template_key_bytes(self) -> bytes:
+        return _secret(self.template_key, self.data_dir / TEMPLATE_KEY_FILE)
+
+    def link_key_bytes(self) -> bytes:
+        return _secret(self.link_key, self.data_dir / LINK_KEY_FILE)
+
+
+def _secret(configured: SecretStr | None, path: Path) -> bytes:
+    """The configured key, else the key file, created readable by its owner only."""
+    if configured is not None:
+        return configured.get_secret_value().encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32))
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_key_file(path)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(key)
+    return key
+
+
+def _read_key_file(path: Path) -> bytes:
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        raise KeyFileError(f"{path} is readable by others than its owner: run `chmod 600 {path}`")
+    key = path.read_bytes().strip()
+    if not key:
+        raise KeyFileError(f"{path} is empty; restore the key from backup (templates cannot be read without it)")
+    return key

@@ -1,0 +1,100 @@
+"""Enrol a student's reference photos for face matching, read them, and forget them (R11).
+
+A photo is accepted only while the student's `face-matching` consent is in force, and only when
+it shows exactly one clearly visible face. The photo (re-encoded without metadata, R10) and its
+template are stored encrypted. Withdrawal, expiry and erasure delete both.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from mediacheck.check import PhotoChecker
+from mediacheck.gallery import reference_template
+from mediacheck.imaging import encode_clean, open_photo
+from models import audit_service, school_service
+from models.audit import Actor
+from models.base import utcnow
+from models.biometrics import FaceTemplate, ReferencePhoto
+from models.channels import FACE_MATCHING
+from models.consent_state import consenting_students, has_consent
+from models.errors import RecordsError
+from models.school import Student
+from models.template_cipher import cipher, decrypt, encrypt_template
+
+TEMPLATE_MODEL = "dlib-resnet-v1-upright"
+"""`mediacheck.encoding.FaceEncoder`'s templates; change it when the encoder changes."""
+
+
+class EnrolmentRefused(RecordsError):
+    """The student may not be enrolled; the message names the rule."""
+
+
+def enrol(
+    session: Session, student: Student, photos: Sequence[Path], checker: PhotoChecker, actor: Actor
+) -> list[ReferencePhoto]:
+    """Store the photos and their templates; all or nothing. Raises `mediacheck.gallery.EnrolmentError`
+    for a photo that does not show exactly one clearly visible face."""
+    school_service.lock(session, student)
+    if not has_consent(session, student, FACE_MATCHING, utcnow()):
+        raise EnrolmentRefused(f"{student.pseudonym} has no consent for face matching in force: not enrolled (R11)")
+    templates = [reference_template(checker, path) for path in photos]
+    fernet = cipher(session)
+    stored = []
+    for path, template in zip(photos, templates, strict=True):
+        photo = open_photo(path, checker.settings.max_pixels)
+        clean, suffix = encode_clean(photo.pixels, photo.format)
+        reference = ReferencePhoto(
+            student_id=student.id, image=fernet.encrypt(clean), suffix=suffix, created_by=str(actor)
+        )
+        reference.templates.append(
+            FaceTemplate(student_id=student.id, template=encrypt_template(fernet, template), model=TEMPLATE_MODEL)
+        )
+        session.add(reference)
+        stored.append(reference)
+    session.flush()
+    detail = {"reference_photos": [r.id for r in stored]}
+    audit_service.record(session, actor, "reference_photo.add", "student", student.pseudonym, student.pseudonym, detail)
+    return stored
+
+
+def view_reference_photos(session: Session, student: Student, actor: Actor) -> list[tuple[ReferencePhoto, bytes]]:
+    """The student's reference photos, decrypted, for a person to look at (audited, R9)."""
+    audit_service.record(session, actor, "reference_photo.view", "student", student.pseudonym, student.pseudonym)
+    return reference_photos(session, student)
+
+
+def reference_photos(session: Session, student: Student) -> list[tuple[ReferencePhoto, bytes]]:
+    """Unaudited: for services that write their own audit entry."""
+    references = session.scalars(
+        select(ReferencePhoto).where(ReferencePhoto.student_id == student.id).order_by(ReferencePhoto.id)
+    ).all()
+    fernet = cipher(session)
+    return [(reference, decrypt(fernet, reference.image)) for reference in references]
+
+
+def delete_biometrics(session: Session, student: Student) -> int:
+    """Delete the student's templates and reference photos; the caller's audit entry reports the count."""
+    session.execute(delete(FaceTemplate).where(FaceTemplate.student_id == student.id))
+    result = session.execute(delete(ReferencePhoto).where(ReferencePhoto.student_id == student.id))
+    return result.rowcount
+
+
+def purge_without_consent(session: Session, actor: Actor, at: datetime | None = None) -> int:
+    """Delete the biometrics of every student whose face-matching consent is no longer in force,
+    e.g. expired at the end of the school year (R14). Returns the number of students purged."""
+    at = at or utcnow()
+    enrolled = select(ReferencePhoto.student_id).where(
+        ReferencePhoto.student_id.not_in(consenting_students(FACE_MATCHING, at))
+    )
+    students = session.scalars(select(Student).where(Student.id.in_(enrolled))).all()
+    for student in students:
+        deleted = delete_biometrics(session, student)
+        detail = {"reference_photos_deleted": deleted, "reason": "no face-matching consent in force"}
+        audit_service.record(
+            session, actor, "biometrics.purge", "student", student.pseudonym, student.pseudonym, detail
+        )
+    return len(students)

@@ -1,0 +1,29 @@
+"""Staff accounts and their roles: who may reach images, reference photos and faces (R8)."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, utcnow
+
+
+class StaffRole(StrEnum):
+    ADMIN = "admin"
+    COMMUNICATIONS = "communications"
+    REVIEWER = "reviewer"
+    TEACHER = "teacher"
+
+
+class User(Base):
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    role: Mapped[StaffRole]
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
