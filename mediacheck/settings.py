@@ -21,6 +21,11 @@ class CheckSettings:
     """A face is clearly visible (R1) only when its height is at least this many px with the
     image's long side scaled to `published_long_side`."""
 
+    size_tolerance: float = 0.2
+    """Share by which a detected face may measure below `min_face_height` and still count as
+    clearly visible: the detector's box of a small face runs up to a fifth short, and a face
+    wrongly judged too small goes out unredacted."""
+
     min_sharpness: float = 10.0
     """Variance of the Laplacian of the face scaled to 64 px high. Below it, the face is
     too blurred to recognise (R1). Sharp faces score in the hundreds."""
@@ -32,6 +37,14 @@ class CheckSettings:
     detection_threshold: float = 0.35
     """Lowest detector score accepted as a face (0–1). Low on purpose: a missed face is a leak,
     a false face only costs a redaction."""
+
+    candidate_threshold: float = 0.03
+    """Detector score from which a spot gets a second look, enlarged and turned by each of
+    `second_look_angles`; it is a face when one of those looks reaches `detection_threshold`.
+    This is what finds faces tilted past 30°, motion-blurred or partly hidden."""
+
+    second_look_angles: tuple[float, ...] = (0.0, -35.0, 35.0)
+    """Turns, in degrees, of a second look."""
 
     detector_min_face_px: int = 20
     """Height, in px of the detector's input, that the smallest clearly visible face is scaled
@@ -54,3 +67,12 @@ class CheckSettings:
     sibling_margin: float = 0.12
     """Required lead over any sibling of the nearest person; stricter than `match_margin`
     because siblings look alike (R15)."""
+
+    max_video_seconds: float = 1800.0
+    """Longest video accepted, in seconds. Longer files are refused before any frame is
+    decoded: a recording of a whole afternoon would hold up every other file for hours."""
+
+    video_detection_interval: float = 0.5
+    """Seconds between detector passes on a video. In between, faces are followed with the
+    optical flow; every scene cut gets passes of its own. Shorter catches a face that shows
+    only briefly, longer is faster."""

@@ -31,7 +31,7 @@ def judge_visibility(face: Face, pixels: np.ndarray, settings: CheckSettings) ->
     published_height = face.box.height / face.inside_fraction * scale if face.inside_fraction else 0.0
     sharpness = _sharpness(pixels, face)
     visible = (
-        published_height >= settings.min_face_height
+        published_height >= settings.min_face_height * (1 - settings.size_tolerance)
         and sharpness >= settings.min_sharpness
         and face.inside_fraction >= settings.min_inside_fraction
     )
