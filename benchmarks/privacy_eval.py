@@ -1,0 +1,660 @@
+"""Does anything go out that the rules forbid? The real `mediacheck check` on a generated event set.
+
+A leak is a clearly visible face (R1) of a person without consent for a channel (R2, R3; not
+enrolled is no consent, R11) that is still recognisable in what was written for that channel.
+Each published file is looked at the way someone holding our own models would: inside the truth
+box, (a) the product's detector, encoder and gallery run on a crop, and (b) the pixels are
+compared with the unredacted photo. A face essentially unchanged, still matched to its own person,
+or still found with part of its detail left is a leak, whatever the check's JSON claims. A photo
+not written for a channel cannot leak.
+
+Also measured: over-redaction of consenting people, detection recall of clearly visible faces by
+size, rotation and blur band, the identity confusion matrix, and the time per photo.
+
+    python -m benchmarks.privacy_eval --photos 300 --seed 1
+"""
+
+import csv
+import hashlib
+import itertools
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Annotated
+
+import cv2
+import numpy as np
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from benchmarks.eventset import (
+    CHILD,
+    SAMPLES,
+    SETTINGS,
+    EventSet,
+    TruthFace,
+    TruthPhoto,
+    box_iou,
+    centre_in_face,
+    face_oval,
+    generate,
+    polygon_region,
+    source_faces,
+)
+from mediacheck.check import PhotoChecker
+from mediacheck.faces import Box, Face
+from mediacheck.gallery import load_gallery, reference_photos
+from mediacheck.imaging import open_photo
+from mediacheck.matching import Gallery, MatchStatus
+from mediacheck.policy import DEFAULT_POLICY
+
+CHANNELS = tuple(channel.name for channel in DEFAULT_POLICY.channels)
+DEFAULT_REPORT = Path(__file__).resolve().parent / "results" / "privacy_eval.json"
+KEPT_DETAIL_UNCHANGED = 0.5
+"""Share of a face's fine detail still in the published file from which the face counts as
+essentially unchanged. Measured on 300 generated photos: redacted faces keep at most 0.25 (99% of
+them under 0.18), untouched ones 0.88 or more unless a neighbour's redaction covers part of them."""
+KEPT_DETAIL_PARTIAL = 0.3
+"""A face the detector still finds is a leak once this much of its detail survived: a redaction
+too small or misplaced. Below it the detector fires on the head-shaped blob of a properly redacted
+small face, in which nobody can be recognised: reported (`blobs_detected`), not a leak."""
+CROP_MARGIN = 0.6
+"""Context around a truth box given to the detector, in face sizes on each side."""
+MIN_MATCH_IOU = 0.2
+SIZE_BANDS = (32, 40, 48, 64, 128, 256, 512, math.inf)
+"""Published face height bands (px) for recall; clearly visible starts at `min_face_height` (32)."""
+ROTATION_BANDS = (0, 10, 20, 30, 45.01)
+BLUR_BANDS = (0, 0.001, 0.1, 0.25, 0.51)
+"""Subject motion blur as a share of the face height: none, light, strong, heavy."""
+Group = tuple[str, Callable[[TruthPhoto, TruthFace], bool]]
+"""A named test of a truth face (and its photo): a band or a condition the recall is broken down by."""
+Visible = list[tuple[TruthPhoto, int, TruthFace]]
+"""Every clearly visible face: photo, index, face."""
+Found = dict[str, list[int | None]]
+"""File → for each truth face, the index of the check's face that is it (None: missed)."""
+HARD_CONDITIONS: list[Group] = [
+    ("small (<48px)", lambda p, f: f.published_height < 48),
+    ("tilted ≥20°", lambda p, f: abs(f.angle) >= 20),
+    ("motion blur ≥10%", lambda p, f: f.motion_blur >= 0.1),
+    ("camera shake", lambda p, f: p.shake > 0),
+    ("cut by the edge (<90% in)", lambda p, f: f.inside_fraction < 0.9),
+    ("partly hidden (≥10%)", lambda p, f: f.occluded_fraction >= 0.1),
+    ("low light", lambda p, f: p.light < 0.5),
+    ("JPEG quality <55", lambda p, f: p.quality < 55),
+]
+"""What makes a face hard to find; a face can be in several."""
+CONDITIONS = [*HARD_CONDITIONS, ("none of these", lambda p, f: not any(test(p, f) for _, test in HARD_CONDITIONS))]
+_CAST_STREAM = 2**40
+"""Random stream of the cast: photo i of a set draws from [seed, i], and no set is this large."""
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Who is enrolled and who consented to what. The consent table may name people who are not
+    enrolled: without enrolment they are never recognised, so their consent never counts (R11)."""
+
+    enrolled: tuple[str, ...]
+    consents: frozenset[tuple[str, str]]
+
+    def consents_to(self, person: str, channel: str) -> bool:
+        return person in self.enrolled and (person, channel) in self.consents
+
+
+def make_cast(people: tuple[str, ...], seed: int) -> Cast:
+    """Leave the child and one or two adults out of the gallery; everyone consents to a random subset."""
+    rng = np.random.default_rng([seed, _CAST_STREAM])
+    adults = sorted(p for p in people if p != CHILD)
+    left_out = set(rng.choice(adults, size=int(rng.integers(1, 3)), replace=False))
+    consents = frozenset((p, c) for p in sorted(people) for c in CHANNELS if rng.random() < 0.5)
+    return Cast(tuple(p for p in adults if p not in left_out), consents)
+
+
+def write_cast(cast: Cast, directory: Path) -> tuple[Path, Path]:
+    """The gallery (links to sample_media/people) and the consent table the check is given."""
+    gallery = directory / "gallery"
+    for person in cast.enrolled:
+        (gallery / person).mkdir(parents=True, exist_ok=True)
+        for photo in reference_photos(SAMPLES / "people" / person):
+            link = gallery / person / photo.name
+            if not link.exists():
+                link.symlink_to(photo)
+    consents = directory / "consents.csv"
+    with consents.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["person", "channel"])
+        writer.writerows(sorted(cast.consents))
+    return gallery, consents
+
+
+# --- the check, as a user runs it ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    images: dict[str, dict]
+    """File name → that image's entry in the JSON contract of `mediacheck check --json`."""
+    seconds: float
+
+
+def run_check(paths: list[Path], gallery: Path, consents: Path, out: Path | None) -> CheckRun:
+    """`mediacheck check` in a subprocess; its progress bar goes to our stderr."""
+    command = [sys.executable, "-m", "mediacheck", "check", *map(str, paths), "--gallery", str(gallery)]
+    command += ["--consents", str(consents), "--json", *(["--out", str(out)] if out else [])]
+    start = time.perf_counter()
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode not in (0, 1):  # 1: some file unreadable, reported per image
+        raise RuntimeError(f"mediacheck check exited with {done.returncode}")
+    images = json.loads(done.stdout)["images"]
+    return CheckRun({Path(image["path"]).name: image for image in images}, seconds)
+
+
+def assign(truth: TruthPhoto, detected: list[dict]) -> list[int | None]:
+    """For each truth face, the index of the detected face that is it (None: missed).
+
+    A detection is a candidate when its centre lies in the truth's tilted box and its box overlaps
+    the truth box; each is given to at most one truth face, best overlap first."""
+    boxes = [Box(**face["box"]) for face in detected]
+    pairs = sorted(
+        (
+            (box_iou(box, Box(**face.box)), t, d)
+            for t, face in enumerate(truth.faces)
+            for d, box in enumerate(boxes)
+            if centre_in_face(face, box)
+        ),
+        reverse=True,
+    )
+    found: list[int | None] = [None] * len(truth.faces)
+    taken: set[int] = set()
+    for overlap, t, d in pairs:
+        if overlap >= MIN_MATCH_IOU and found[t] is None and d not in taken:
+            found[t] = d
+            taken.add(d)
+    return found
+
+
+# --- looking at what went out -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a published file still shows of one face."""
+
+    kept_detail: float
+    """Share of the face's fine detail (high-pass energy inside its oval) still present."""
+    detected: bool | None
+    """The product's detector finds a face there in a crop of the published file (None: not
+    looked, the pixels already tell)."""
+    named: str | None
+    """Gallery person the product's matcher names (matched or unsure) for what is there."""
+    recognised: bool | None
+    """The matcher names the very person the face belongs to: the redaction did not hide who it
+    is. (Naming someone else is noise: templates of blurred blobs land near random people.)"""
+
+    @property
+    def is_leak(self) -> bool:
+        partly_kept = bool(self.detected) and self.kept_detail >= KEPT_DETAIL_PARTIAL
+        return self.kept_detail >= KEPT_DETAIL_UNCHANGED or bool(self.recognised) or partly_kept
+
+    @property
+    def blob_detected(self) -> bool:
+        """The detector fires on a properly destroyed face: a head-shaped blob, nobody in particular."""
+        return bool(self.detected) and not self.is_leak
+
+
+class LeakInspector:
+    """Our own detector, encoder and gallery, turned on the files that went out."""
+
+    def __init__(self, gallery_dir: Path) -> None:
+        self.checker = PhotoChecker()
+        self.gallery: Gallery = load_gallery(self.checker, gallery_dir)
+
+    def inspect(self, published: np.ndarray, original: np.ndarray, face: TruthFace) -> Evidence:
+        kept = kept_detail(published, original, face)
+        if kept >= KEPT_DETAIL_UNCHANGED:
+            return Evidence(kept, detected=None, named=None, recognised=None)
+        found = self._faces_at(published, face)
+        named = self._named(published, found, face)
+        return Evidence(kept, bool(found), named, named == face.identity)
+
+    def _faces_at(self, pixels: np.ndarray, face: TruthFace) -> list[Face]:
+        """Detections in a crop around the face whose centre lies in its tilted box, in photo pixels."""
+        box = Box(**face.box)
+        margin = round(CROP_MARGIN * max(face.width, face.height))
+        crop = Box(box.top - margin, box.right + margin, box.bottom + margin, box.left - margin).clipped(
+            pixels.shape[1], pixels.shape[0]
+        )
+        found = self.checker.detector.detect(pixels[crop.top : crop.bottom, crop.left : crop.right])
+        moved = [_shifted(f, crop.left, crop.top) for f in found]
+        return [f for f in moved if centre_in_face(face, f.box) and box_iou(f.box, box) >= MIN_MATCH_IOU]
+
+    def _named(self, pixels: np.ndarray, found: list[Face], face: TruthFace) -> str | None:
+        """Encode what is there, at the detector's landmarks and at the truth's, and ask the gallery
+        whom it shows; the face's own person wins over anyone else named."""
+        at_truth = Face(Box(**face.box), 1.0, face.landmarks, face.inside_fraction)
+        encodings = np.stack([self.checker.encoder.encode(pixels, f) for f in [*found, at_truth]])
+        matches = self.gallery.match(encodings, self.checker.settings)
+        named = [m.person for m in matches if m.status in (MatchStatus.MATCHED, MatchStatus.UNSURE)]
+        return face.identity if face.identity in named else next(iter(named), None)
+
+
+def _shifted(face: Face, dx: int, dy: int) -> Face:
+    box = Box(face.box.top + dy, face.box.right + dx, face.box.bottom + dy, face.box.left + dx)
+    return Face(box, face.score, tuple((x + dx, y + dy) for x, y in face.landmarks), face.inside_fraction)
+
+
+def kept_detail(published: np.ndarray, original: np.ndarray, face: TruthFace) -> float:
+    """1 − (energy of the change in fine detail) / (energy of the original's fine detail), in the oval.
+
+    Untouched faces keep nearly all of it (re-encoding costs a little); a redacted face keeps none:
+    pixelation and blur remove exactly this band. Measured relative to the face's own detail, so
+    dark, low-contrast faces count the same as bright ones."""
+    region = polygon_region(face_oval(face), original.shape)
+    if region is None:
+        return 0.0
+    window, mask = region
+    sigma = max(0.8, face.height / 24)
+    before, after = (_fine_detail(pixels[window], sigma)[mask] for pixels in (original, published))
+    energy = float((before**2).sum())
+    return 1 - float(((after - before) ** 2).sum()) / energy if energy > 0 else 0.0
+
+
+def _fine_detail(pixels: np.ndarray, sigma: float) -> np.ndarray:
+    grey = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return grey - cv2.GaussianBlur(grey, (0, 0), sigma)
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """One clearly visible face without consent, in a file written for that channel."""
+
+    channel: str
+    file: str
+    face: int
+    truth: TruthFace
+    handled: str
+    """What the check did with it, from its own JSON: redacted, missed, judged not clearly
+    visible, or matched as someone who consented."""
+    checked_height: float | None
+    """Height of the box the check found for it, in published px (None: missed)."""
+    evidence: Evidence
+
+    @property
+    def cause(self) -> str:
+        return "redaction too small" if self.handled == "redacted" else self.handled
+
+
+@dataclass(frozen=True)
+class ChannelResult:
+    channel: str
+    unconsented_faces: int
+    """Clearly visible faces of people without (effective) consent for this channel."""
+    published_unconsented: int
+    """Of those, the ones in a file written for the channel: each was inspected."""
+    leaks: tuple[Inspection, ...]
+    blobs_detected: int
+    """Redacted faces where the detector still fires on the blob: reported, not counted as leaks."""
+    consenting_faces: int
+    """Clearly visible faces of enrolled people who consented to this channel."""
+    over_redacted: int
+    over_redaction_causes: dict[str, int]
+
+    @property
+    def over_redaction_share(self) -> float:
+        return self.over_redacted / self.consenting_faces if self.consenting_faces else 0.0
+
+
+@dataclass(frozen=True)
+class BandRecall:
+    band: str
+    faces: int
+    found: int
+    judged_visible: int
+    """Found and judged clearly visible by the check itself: only those get consent applied."""
+    size_ratio: float | None
+    """Median of the check's box height over the true face height, for the faces found: below 1
+    the check sees faces smaller than they are, and near the threshold calls them not visible."""
+    missed: tuple[str, ...]
+    """Some missed faces, as file#face."""
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.faces if self.faces else 1.0
+
+
+@dataclass(frozen=True)
+class Report:
+    seed: int
+    photos: int
+    faces: int
+    clearly_visible: int
+    cast: dict
+    channels: tuple[ChannelResult, ...]
+    recall_by_size: tuple[BandRecall, ...]
+    recall_by_rotation: tuple[BandRecall, ...]
+    recall_by_blur: tuple[BandRecall, ...]
+    recall_by_condition: tuple[BandRecall, ...]
+    confusion: dict[str, dict[str, int]]
+    timing: dict[str, float]
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        for channel, result in zip(data["channels"], self.channels, strict=True):
+            channel["over_redaction_share"] = round(result.over_redaction_share, 4)
+            for leak, inspection in zip(channel["leaks"], result.leaks, strict=True):
+                leak["cause"] = inspection.cause
+        for key in ("recall_by_size", "recall_by_rotation", "recall_by_blur", "recall_by_condition"):
+            for band, result in zip(data[key], getattr(self, key), strict=True):
+                band["recall"] = round(result.recall, 4)
+        return data
+
+
+def evaluate(
+    event_set: EventSet,
+    run: CheckRun,
+    cast: Cast,
+    out: Path,
+    inspector: LeakInspector,
+    on_photo: Callable[[], None] | None = None,
+) -> Report:
+    found = {photo.file: assign(photo, run.images[photo.file]["faces"]) for photo in event_set.photos}
+    inspections = []
+    for photo in event_set.photos:
+        image = run.images[photo.file]
+        inspections += _inspect_photo(photo, image, found[photo.file], cast, event_set.photos_dir, out, inspector)
+        if on_photo:
+            on_photo()
+    visible = [(p, i, f) for p in event_set.photos for i, f in enumerate(p.faces) if f.clearly_visible]
+    images = run.images
+    return Report(
+        seed=event_set.seed,
+        photos=len(event_set.photos),
+        faces=sum(len(p.faces) for p in event_set.photos),
+        clearly_visible=len(visible),
+        cast={"enrolled": list(cast.enrolled), "consents": sorted(map(list, cast.consents))},
+        channels=tuple(_channel_result(c, visible, images, found, cast, inspections) for c in CHANNELS),
+        recall_by_size=_recall(visible, found, images, _bands(SIZE_BANDS, lambda f: f.published_height, "px")),
+        recall_by_rotation=_recall(visible, found, images, _bands(ROTATION_BANDS, lambda f: abs(f.angle), "°")),
+        recall_by_blur=_recall(visible, found, images, _bands(BLUR_BANDS, lambda f: f.motion_blur, "")),
+        recall_by_condition=_recall(visible, found, images, CONDITIONS),
+        confusion=_confusion(visible, found, images),
+        timing={},
+    )
+
+
+def _inspect_photo(
+    photo: TruthPhoto,
+    image: dict,
+    found: list[int | None],
+    cast: Cast,
+    photos_dir: Path,
+    out: Path,
+    inspector: LeakInspector,
+) -> list[Inspection]:
+    """Every unconsented clearly visible face on every channel the photo was written for.
+
+    Channels often get byte-identical files; each face is inspected once per distinct file."""
+    at_risk = {
+        channel: [
+            i for i, f in enumerate(photo.faces) if f.clearly_visible and not cast.consents_to(f.identity, channel)
+        ]
+        for channel in CHANNELS
+        if (out / channel / photo.file).exists()
+    }
+    if not any(at_risk.values()):
+        return []
+    original = open_photo(photos_dir / photo.file, SETTINGS.max_pixels).pixels
+    seen: dict[tuple[bytes, int], Evidence] = {}
+    inspections = []
+    for channel, faces in at_risk.items():
+        if not faces:
+            continue
+        data = (out / channel / photo.file).read_bytes()
+        published, digest = open_photo(data, SETTINGS.max_pixels).pixels, hashlib.sha256(data).digest()
+        redact = tuple(image["channels"][channel]["redact"])
+        for index in faces:
+            if (digest, index) not in seen:
+                seen[(digest, index)] = inspector.inspect(published, original, photo.faces[index])
+            detected = found[index]
+            checked_height = None if detected is None else _published_height(image, image["faces"][detected]["box"])
+            handled = _handled(image, detected, redact)
+            truth = photo.faces[index]
+            inspections.append(
+                Inspection(channel, photo.file, index, truth, handled, checked_height, seen[(digest, index)])
+            )
+    return inspections
+
+
+def _published_height(image: dict, box: dict[str, int]) -> float:
+    return round((box["bottom"] - box["top"]) * SETTINGS.published_long_side / max(image["width"], image["height"]), 1)
+
+
+def _handled(image: dict, detected: int | None, redact: tuple[int, ...]) -> str:
+    if detected is None:
+        return "missed"
+    face = image["faces"][detected]
+    if detected in redact:
+        return "redacted"
+    if not face["clearly_visible"]:
+        return "judged not clearly visible"
+    return f"matched as {face['person']}"
+
+
+def _channel_result(
+    channel: str, visible: Visible, images: dict[str, dict], found: Found, cast: Cast, inspections: list[Inspection]
+) -> ChannelResult:
+    mine = [i for i in inspections if i.channel == channel]
+    causes = Counter(
+        cause
+        for photo, index, face in visible
+        if cast.consents_to(face.identity, channel)
+        and (cause := _over_redaction(images[photo.file], channel, found[photo.file][index]))
+    )
+    return ChannelResult(
+        channel,
+        unconsented_faces=sum(not cast.consents_to(f.identity, channel) for _, _, f in visible),
+        published_unconsented=len(mine),
+        leaks=tuple(i for i in mine if i.evidence.is_leak),
+        blobs_detected=sum(i.evidence.blob_detected for i in mine),
+        consenting_faces=sum(cast.consents_to(f.identity, channel) for _, _, f in visible),
+        over_redacted=sum(causes.values()),
+        over_redaction_causes=dict(causes),
+    )
+
+
+def _over_redaction(image: dict, channel: str, detected: int | None) -> str | None:
+    """Why a consenting face does not go out as is, or None when it does."""
+    decision = image["channels"][channel]
+    if decision["status"] in ("blocked", "review"):
+        return f"photo {decision['status']}"
+    if detected is None or detected not in decision["redact"]:
+        return None
+    face = image["faces"][detected]
+    return f"redacted: {face['match']}" + (f" as {face['person']}" if face["match"] == "matched" else "")
+
+
+def _bands(edges: tuple[float, ...], measure: Callable[[TruthFace], float], unit: str) -> list[Group]:
+    return [
+        (_band_name(low, high, unit), lambda _, f, low=low, high=high: low <= measure(f) < high)
+        for low, high in itertools.pairwise(edges)
+    ]
+
+
+def _band_name(low: float, high: float, unit: str) -> str:
+    if math.isinf(high):
+        return f"≥{low:g}{unit}"
+    if unit == "":
+        return "none" if high <= 0.001 else f"{low:.0%}–{high:.0%}"
+    return f"{low:g}–{round(high):g}{unit}"
+
+
+def _recall(visible: Visible, found: Found, images: dict[str, dict], groups: list[Group]) -> tuple[BandRecall, ...]:
+    return tuple(
+        _group_recall(name, [(p, i, f) for p, i, f in visible if test(p, f)], found, images) for name, test in groups
+    )
+
+
+def _group_recall(name: str, members: Visible, found: Found, images: dict[str, dict]) -> BandRecall:
+    hits = [(images[p.file]["faces"][found[p.file][i]], f) for p, i, f in members if found[p.file][i] is not None]
+    ratios = [(entry["box"]["bottom"] - entry["box"]["top"]) / face.height for entry, face in hits]
+    return BandRecall(
+        name,
+        faces=len(members),
+        found=len(hits),
+        judged_visible=sum(entry["clearly_visible"] for entry, _ in hits),
+        size_ratio=round(float(np.median(ratios)), 3) if ratios else None,
+        missed=tuple(f"{p.file}#{i}" for p, i, _ in members if found[p.file][i] is None)[:10],
+    )
+
+
+def _confusion(visible: Visible, found: Found, images: dict[str, dict]) -> dict[str, dict[str, int]]:
+    """Truth identity → what the check made of the face: a person, unsure, unknown, not visible, missed."""
+    table: dict[str, Counter] = {}
+    for photo, index, face in visible:
+        detected = found[photo.file][index]
+        if detected is None:
+            verdict = "missed"
+        else:
+            entry = images[photo.file]["faces"][detected]
+            verdict = (
+                entry["person"]
+                if entry["match"] == "matched"
+                else (entry["match"] if entry["clearly_visible"] else "not clearly visible")
+            )
+        table.setdefault(face.identity, Counter())[verdict] += 1
+    return {identity: dict(counts) for identity, counts in sorted(table.items())}
+
+
+# --- the command --------------------------------------------------------------------------------
+
+
+def evaluate_generated(
+    workdir: Path, photos: int, seed: int, progress: Progress | None = None
+) -> tuple[Report, EventSet]:
+    """Generate a set, run the check on it with a generated cast, and score what went out.
+
+    `workdir` must be empty: a file left from another run would be taken for this run's output."""
+    if workdir.exists() and any(workdir.iterdir()):
+        raise ValueError(f"{workdir} is not empty")
+    event_set = generate(workdir, photos, seed, _advance(progress, "generating event photos", photos))
+    cast = make_cast(tuple(sorted({source.identity for source in source_faces()})), seed)
+    gallery, consents = write_cast(cast, workdir)
+    out = workdir / "out"
+    run = run_check([event_set.photos_dir], gallery, consents, out)
+    (workdir / "check.json").write_text(json.dumps({"images": list(run.images.values())}, indent=1))
+    inspector = LeakInspector(gallery)
+    report = evaluate(event_set, run, cast, out, inspector, _advance(progress, "inspecting what went out", photos))
+    return replace(report, timing={"check_seconds": round(run.seconds, 2)}), event_set
+
+
+def _advance(progress: Progress | None, description: str, total: int) -> Callable[[], None] | None:
+    if progress is None:
+        return None
+    task = progress.add_task(description, total=total)
+    return lambda: progress.advance(task)
+
+
+def main(
+    photos: Annotated[int, typer.Option(help="Photos to generate.")] = 300,
+    seed: Annotated[int, typer.Option(help="Seed of the generated set and cast.")] = 1,
+    workdir: Annotated[Path | None, typer.Option(help="Keep the set and outputs here (default: temporary).")] = None,
+    report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = DEFAULT_REPORT,
+) -> None:
+    """Generate event photos with ground truth, run `mediacheck check` on them, count leaks per channel."""
+    with tempfile.TemporaryDirectory(prefix="privacy-eval-") as scratch:
+        directory = workdir or Path(scratch)
+        with Progress(console=Console(stderr=True)) as progress:
+            try:
+                result, event_set = evaluate_generated(directory, photos, seed, progress)
+            except ValueError as error:
+                raise typer.BadParameter(str(error), param_hint="--workdir") from None
+        gallery, consents = directory / "gallery", directory / "consents.csv"
+        startup = run_check([event_set.photos_dir / event_set.photos[0].file], gallery, consents, None).seconds
+    per_photo = (result.timing["check_seconds"] - startup) / max(1, photos - 1)
+    result = replace(
+        result, timing={**result.timing, "startup_seconds": round(startup, 2), "seconds_per_photo": round(per_photo, 3)}
+    )
+    print_report(Console(), result)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(result.as_json(), indent=1))
+    Console().print(f"report written to {report}")
+
+
+def print_report(console: Console, report: Report) -> None:
+    console.print(
+        f"[bold]{report.photos} photos, {report.faces} faces, {report.clearly_visible} clearly visible[/] "
+        f"(seed {report.seed}); enrolled: {', '.join(report.cast['enrolled'])}"
+    )
+    table = Table(
+        "channel", "unconsented", "of which out", "leaks", "blobs", "consenting", "over-redacted", "share", "causes"
+    )
+    for c in report.channels:
+        style = "red" if c.leaks else "green"
+        causes = ", ".join(f"{k}: {v}" for k, v in sorted(c.over_redaction_causes.items()))
+        table.add_row(
+            c.channel,
+            str(c.unconsented_faces),
+            str(c.published_unconsented),
+            f"[{style}]{len(c.leaks)}[/]",
+            str(c.blobs_detected),
+            str(c.consenting_faces),
+            str(c.over_redacted),
+            f"{c.over_redaction_share:.1%}",
+            causes,
+        )
+    console.print(table)
+    for title, bands in (
+        ("size (published px)", report.recall_by_size),
+        ("rotation", report.recall_by_rotation),
+        ("motion blur", report.recall_by_blur),
+        ("condition", report.recall_by_condition),
+    ):
+        recall = Table(f"recall by {title}", "faces", "found", "recall", "judged visible", "size seen", "missed e.g.")
+        for b in bands:
+            style = "green" if b.recall >= 0.995 else "red"
+            recall.add_row(
+                b.band,
+                str(b.faces),
+                str(b.found),
+                f"[{style}]{b.recall:.1%}[/]",
+                str(b.judged_visible),
+                "-" if b.size_ratio is None else f"{b.size_ratio:.0%}",
+                " ".join(b.missed[:4]),
+            )
+        console.print(recall)
+    verdicts = sorted({v for row in report.confusion.values() for v in row})
+    confusion = Table("truth \\ check", *verdicts)
+    for identity, row in report.confusion.items():
+        confusion.add_row(identity, *(str(row.get(v, "")) for v in verdicts))
+    console.print(confusion)
+    console.print("timing: " + ", ".join(f"{k} {v}" for k, v in report.timing.items()))
+    for c in report.channels:
+        for leak in c.leaks[:20]:
+            console.print(f"[red]leak[/] {c.channel} {describe(leak)}")
+
+
+def describe(leak: Inspection) -> str:
+    t, e = leak.truth, leak.evidence
+    seen = f" (check's box {leak.checked_height:.0f}px)" if leak.checked_height else ""
+    return (
+        f"{leak.file}#{leak.face} {t.identity}: {leak.cause}; height {t.published_height:.0f}px{seen}, "
+        f"angle {t.angle:+.0f}°, inside {t.inside_fraction:.2f}, occluded {t.occluded_fraction:.2f}, "
+        f"sharpness {t.sharpness:.0f}, blur {t.motion_blur:.2f}; kept detail {e.kept_detail:.2f}, "
+        f"detected {e.detected}, named {e.named}"
+    )
+
+
+if __name__ == "__main__":
+    typer.run(main)

@@ -1,0 +1,110 @@
+"""The privacy gate (R1, R2, R3, R11) on generated event photos with exact ground truth.
+
+The real `mediacheck check` runs in a subprocess on about 40 generated photos with a generated
+gallery and consent table; every file it wrote is inspected (benchmarks/privacy_eval.py). Also
+holds the generator to its promises: a seed names one set, and truth boxes are where faces are.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.eventset import (
+    SETTINGS,
+    EventSet,
+    TruthFace,
+    TruthPhoto,
+    box_iou,
+    centre_in_face,
+    generate,
+    load_event_set,
+)
+from benchmarks.privacy_eval import CHANNELS, Report, describe, evaluate_generated
+from mediacheck.encoding import FaceEncoder
+from mediacheck.faces import Box, FaceDetector
+from mediacheck.imaging import open_photo
+from mediacheck.matching import Gallery
+
+GATE_PHOTOS = 40
+GATE_SEED = 19
+"""Its cast gives each channel a different 3–4 consenting people, so every channel publishes photos
+with faces it must hide: the gate inspects real output on all three."""
+
+
+@pytest.fixture(scope="module")
+def gate(tmp_path_factory: pytest.TempPathFactory) -> Report:
+    report, _ = evaluate_generated(tmp_path_factory.mktemp("privacy-gate"), GATE_PHOTOS, GATE_SEED)
+    return report
+
+
+KNOWN_LEAK = pytest.mark.xfail(
+    strict=True,
+    reason="open gap (issue 3): in the set's dark photo with 21 px camera shake (0024.jpg) the detector misses "
+    "smeared faces that the R1 sharpness measure still counts as clearly visible. Strict: once fixed, this "
+    "marker must go.",
+)
+
+
+@pytest.mark.parametrize(
+    "channel",
+    [pytest.param(c, marks=KNOWN_LEAK) if c in ("protected", "public") else c for c in CHANNELS],
+)
+def test_r1_r2_r3_no_clearly_visible_face_goes_out_without_consent(gate: Report, channel: str) -> None:
+    """No clearly visible face (R1) of someone without consent for this channel (R2, R3; not
+    enrolled counts as no consent, R11) is recognisable in any file written for the channel."""
+    result = next(c for c in gate.channels if c.channel == channel)
+    assert result.published_unconsented > 0, "the set must put unconsented faces in front of this channel"
+    assert len(result.leaks) == 0, "leaks:\n" + "\n".join(map(describe, result.leaks))
+
+
+def test_eventset_same_seed_same_truth_and_pixels(tmp_path: Path) -> None:
+    """A seed names one set, so a gate failure can be reproduced and inspected file by file."""
+    first = generate(tmp_path / "first", 3, seed=11)
+    again = generate(tmp_path / "again", 3, seed=11)
+    other = generate(tmp_path / "other", 3, seed=12)
+    assert first.as_json() == again.as_json() == load_event_set(first.directory).as_json()
+    for photo in first.photos:
+        assert (first.photos_dir / photo.file).read_bytes() == (again.photos_dir / photo.file).read_bytes()
+    assert other.as_json()["photos"] != first.as_json()["photos"]
+
+
+def test_r1_eventset_truth_boxes_are_where_faces_are(tmp_path: Path, sample_gallery: Gallery) -> None:
+    """Every large, sharp, nearly upright, unhidden truth face is found by the product's detector at
+    its truth box and landmarks, in upright coordinates also in photos stored sideways, and is the
+    person the truth names."""
+    event_set = generate(tmp_path, 10, seed=59)
+    easy = _easy_faces(event_set)
+    assert sum(len(faces) for _, faces in easy) >= 8
+    assert any(photo.orientation in (6, 8) for photo, _ in easy), "the sample must include a photo stored sideways"
+    detector, encoder = FaceDetector(SETTINGS), FaceEncoder()
+    for photo, faces in easy:
+        pixels = open_photo(event_set.photos_dir / photo.file, SETTINGS.max_pixels).pixels
+        detected = detector.detect(pixels)
+        for face in faces:
+            found = max(detected, key=lambda d: box_iou(d.box, Box(**face.box)))
+            assert box_iou(found.box, Box(**face.box)) > 0.5 and centre_in_face(face, found.box), (photo.file, face)
+            eyes_apart = np.abs(np.subtract(found.landmarks[:2], face.landmarks[:2])).max()
+            assert eyes_apart < 0.15 * face.height, (photo.file, face.landmarks, found.landmarks)
+            if face.identity in sample_gallery.people:
+                encoding = encoder.encode(pixels, found)
+                distances = sample_gallery.person_distances(encoding[None])[0]
+                assert sample_gallery.people[distances.argmin()] == face.identity, (photo.file, face)
+
+
+def _easy_faces(event_set: EventSet) -> list[tuple[TruthPhoto, list[TruthFace]]]:
+    """Faces no detector may miss: large, sharp, nearly upright, whole, unhidden, in good light."""
+    easy = [(photo, [face for face in photo.faces if _easy(photo, face)]) for photo in event_set.photos]
+    return [(photo, faces) for photo, faces in easy if faces]
+
+
+def _easy(photo: TruthPhoto, face: TruthFace) -> bool:
+    return (
+        face.published_height >= 64
+        and abs(face.angle) <= 15
+        and face.motion_blur == 0
+        and face.occluded_fraction <= 0.02
+        and face.inside_fraction == 1
+        and photo.light >= 0.8
+        and photo.shake == 0
+    )
