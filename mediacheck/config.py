@@ -10,8 +10,9 @@ import os
 import secrets
 import stat
 from pathlib import Path
+from typing import Any
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TEMPLATE_KEY_FILE = "template.key"
@@ -46,6 +47,29 @@ class AppSettings(BaseSettings):
 
     school_timezone: str = "Europe/Amsterdam"
     """Time zone whose calendar day decides a student's age on the day of a consent act (R6)."""
+
+    broker_url: str = ""
+    """Celery broker that the web app and every worker share, e.g. `redis://host:6379/0`. Empty: the
+    embedded broker, a folder in `data_dir/broker`, for a web app and workers on one machine only."""
+
+    queue_name: str = "mediacheck"
+    """Prefix of the worker queues `<name>.media` (checks) and `<name>.publication` (publish, take down);
+    schools sharing one broker use different names."""
+
+    reconcile_seconds: float = 30.0
+    """How often (seconds) the worker looks for lost work: consent changes not acted on yet, takedowns
+    whose retry is overdue, files stuck in processing. A lost message delays a takedown by at most
+    this plus 5 seconds."""
+
+    retry_seconds: float = 5.0
+    """First wait (seconds) before a failed channel call is tried again; it doubles per attempt up to
+    10 minutes. A publication gives up after 5 attempts; a takedown never gives up (R5)."""
+
+    channel_adapters: dict[str, dict[str, Any]] = Field(default_factory=dict, repr=False)
+    """Where each channel publishes, by channel key, as JSON in `MEDIACHECK_CHANNEL_ADAPTERS`:
+    `{"public": {"kind": "wordpress", "site_url": "…", "user": "…", "application_password": "…"},
+    "facebook": {"kind": "facebook", "page_id": "…", "page_access_token": "…"}}`; kind `folder` takes a
+    `directory`. A channel not named publishes to the folder `data_dir/published/<key>`. Never printed."""
 
     @model_validator(mode="after")
     def _default_database(self) -> "AppSettings":

@@ -7,7 +7,7 @@ the template lives only in memory while it is compared.
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -28,6 +28,32 @@ class ReviewState(StrEnum):
     REJECTED = "rejected"
     TAGGED = "tagged"
     """Staff named the student by hand (R11a); counts as a match."""
+
+
+class MediaState(StrEnum):
+    """Where a file is on its way through the worker (the album's live view shows it)."""
+
+    UPLOADED = "uploaded"
+    """Stored and waiting for a worker."""
+    PROCESSING = "processing"
+    CHECKED = "checked"
+    ERROR = "error"
+    """The check failed (`check_error` says why): the file goes nowhere (fail closed)."""
+
+
+class PublicationState(StrEnum):
+    PUBLISHING = "publishing"
+    """Consent was checked and the publication recorded; the channel has not confirmed yet."""
+    PUBLISHED = "published"
+    TAKEDOWN_PENDING = "takedown_pending"
+    """It must come down (R5) and the channel has not confirmed the removal yet: retried until it does."""
+    UNPUBLISHED = "unpublished"
+    FAILED = "failed"
+    """The channel refused or never confirmed it: nothing is known to have gone out."""
+
+
+LIVE_PUBLICATION = (PublicationState.PUBLISHING, PublicationState.PUBLISHED, PublicationState.TAKEDOWN_PENDING)
+"""States in which a copy is, or may be, on the channel."""
 
 
 class Album(Base):
@@ -59,6 +85,11 @@ class Media(Base):
     """Why the check failed; such media go nowhere (fail closed)."""
     policy_version: Mapped[int | None]
     """The policy version the decisions were made under (0: the built-in default)."""
+    state: Mapped[MediaState] = mapped_column(default=MediaState.UPLOADED, index=True)
+    processing_started_at: Mapped[datetime | None]
+    """When a worker took the file; a file processing for too long is handed out again."""
+    check_attempts: Mapped[int] = mapped_column(default=0)
+    """How often a worker took the file; a file that keeps stopping the check becomes an error."""
 
     album: Mapped[Album | None] = relationship()
     faces: Mapped[list["DetectedFace"]] = relationship(
@@ -119,6 +150,16 @@ class ChannelDecision(Base):
 
 class Publication(Base):
     __tablename__ = "publication"
+    __table_args__ = (
+        Index(
+            "uq_publication_live_media_id_channel_id",
+            "media_id",
+            "channel_id",
+            unique=True,
+            sqlite_where=text("state IN ('publishing', 'published', 'takedown_pending')"),
+            postgresql_where=text("state IN ('publishing', 'published', 'takedown_pending')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     media_id: Mapped[int] = mapped_column(ForeignKey("media.id"), index=True)
@@ -131,7 +172,36 @@ class Publication(Base):
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_by: Mapped[str] = mapped_column(String(100))
     unpublished_at: Mapped[datetime | None]
+    """When the channel confirmed the removal, or (failed) when the publication was given up."""
     unpublished_reason: Mapped[str | None] = mapped_column(Text)
+    """Why it must come down, set when the takedown is asked for."""
+    state: Mapped[PublicationState] = mapped_column(default=PublicationState.PUBLISHING, index=True)
+    upload_name: Mapped[str | None] = mapped_column(String(100))
+    """The pseudonymous file name sent to the channel (R10), to find a copy the channel never confirmed."""
+    takedown_requested_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    """Channel calls that failed in the current step (publishing or taking down)."""
+    last_error: Mapped[str | None] = mapped_column(Text)
+    """The channel's last refusal, for staff (e.g. "HTTP 401": fix the channel's credentials)."""
+    next_attempt_at: Mapped[datetime | None]
+    """When the worker tries the channel again; reconcile re-sends what is overdue."""
+    busy_until: Mapped[datetime | None]
+    """A worker is talking to the channel about this publication until then; others leave it alone."""
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("publication.id"))
+    """The publication taken down after a withdrawal that this redacted copy replaces (R5)."""
 
     media: Mapped[Media] = relationship()
     channel: Mapped[Channel] = relationship()
+
+
+class ConsentFollowup(Base):
+    """A channel consent event the worker has acted on: decisions refreshed, takedowns asked for (R5).
+
+    The consent event itself is the durable request: it is stored in the withdrawal's own
+    transaction, so an event without a row here is work still to do, even if every message was lost.
+    """
+
+    __tablename__ = "consent_followup"
+
+    consent_event_id: Mapped[int] = mapped_column(ForeignKey("consent_event.id"), primary_key=True)
+    handled_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,7 +17,16 @@ from models.audit import Actor
 from models.base import utcnow
 from models.channels import Channel
 from models.errors import NotFound
-from models.media import Album, ChannelDecision, DetectedFace, Media, MediaKind, Publication, ReviewState
+from models.media import (
+    Album,
+    ChannelDecision,
+    DetectedFace,
+    Media,
+    MediaKind,
+    MediaState,
+    Publication,
+    ReviewState,
+)
 from models.school import Student
 
 
@@ -57,6 +66,7 @@ def record_check(
     )
     media.width, media.height = checked.width or None, checked.height or None
     media.checked_at, media.check_error, media.policy_version = at or utcnow(), checked.error, policy_version
+    media.state = MediaState.ERROR if checked.error else MediaState.CHECKED
     session.flush()
     detail = {"faces": len(checked.faces), "error": checked.error is not None}
     audit_service.record(session, actor, "media.check", "media", media.id, None, detail)

@@ -1,0 +1,181 @@
+"""A real worker on the shared setup: Redis as broker, PostgreSQL, a real WordPress for the public
+website and the Graph API stand-in for Facebook (R5).
+
+This is how workers on several machines run: every one of them is configured with the same
+`MEDIACHECK_BROKER_URL` and `MEDIACHECK_DATABASE_URL`.
+"""
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from mediacheck.check import PhotoChecker
+from mediacheck.config import AppSettings
+from models import enrolment_service
+from models.database import make_engine, session_factory, upgrade
+from models.media import MediaState, Publication, PublicationState
+from models.publication_service import pending_takedowns
+from models.school import Student
+from tests.records.builders import PHOTO_OF, STAFF
+from tests.records.conftest import fresh_postgres_schema
+from tests.samples import EVENTS
+from tests.services.graph_api import GraphState, start_graph_api
+from tests.services.require import require
+from tests.services.wordpress import WordPressSite, start_wordpress, wordpress_available
+from tests.worker.builders import School, decide, latest, replacement_of, school, state_of, upload, withdraw
+from tests.worker.workers import running_worker, wait_for
+from worker import tasks
+from worker.app import make_celery
+
+REDIS_URL = "redis://127.0.0.1:6379/11"
+PUBLIC, FACEBOOK = 2, 3
+"""Channel ids of the default channels (migration 0002)."""
+
+
+def redis_available() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def wordpress() -> Iterator[WordPressSite]:
+    require(wordpress_available(), "WordPress (tests/services/wordpress_setup.sh)")
+    with start_wordpress() as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def graph() -> Iterator[tuple[str, GraphState]]:
+    with start_graph_api() as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def shared(
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_admin: Engine | None,
+    wordpress: WordPressSite,
+    graph: tuple[str, GraphState],
+) -> Iterator[AppSettings]:
+    require(redis_available(), f"Redis at {REDIS_URL}")
+    require(postgres_admin is not None, "PostgreSQL")
+    graph_url, state = graph
+    with fresh_postgres_schema(postgres_admin) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield AppSettings(
+            data_dir=tmp_path_factory.mktemp("shared") / "data",
+            database_url=url,
+            broker_url=REDIS_URL,
+            queue_name=f"test-{uuid.uuid4().hex[:8]}",
+            reconcile_seconds=1,
+            retry_seconds=0.3,
+            channel_adapters={
+                "public": {
+                    "kind": "wordpress",
+                    "site_url": wordpress.url,
+                    "user": wordpress.user,
+                    "application_password": wordpress.application_password,
+                },
+                "facebook": {
+                    "kind": "facebook",
+                    "page_id": state.page_id,
+                    "page_access_token": state.token,
+                    "graph_url": graph_url,
+                    "timeout": 2,
+                },
+            },
+        )
+
+
+@pytest.fixture(scope="module")
+def records(shared: AppSettings) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(shared.database_url)
+    yield session_factory(shared, engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def kids(records: sessionmaker[Session], photo_checker: PhotoChecker) -> School:
+    kids = school(records)
+    with records.begin() as session:
+        for student_id, number in ((kids.sanne, "1001"), (kids.noor, "1003")):
+            enrolment_service.enrol(session, session.get(Student, student_id), [PHOTO_OF[number]], photo_checker, STAFF)
+        decide(session, session.get(Student, kids.sanne), "facebook", granted=True)
+    return kids
+
+
+@pytest.fixture(scope="module")
+def worker(shared: AppSettings, kids: School, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    make_celery(shared)
+    with running_worker(shared, tmp_path_factory.mktemp("logs") / "worker.log"):
+        yield
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def checked(records: sessionmaker[Session], settings: AppSettings, photo: Path) -> int:
+    media_id = upload(records, settings, photo)
+    tasks.process_media.delay(media_id)
+    wait_for(lambda: state_of(records, media_id) is MediaState.CHECKED, 120, "the check")
+    return media_id
+
+
+def on_wordpress(site: WordPressSite, media_id: str) -> bool:
+    response = httpx.get(
+        site.url, params={"rest_route": f"/wp/v2/media/{media_id}"}, auth=(site.user, site.application_password)
+    )
+    return response.status_code == 200
+
+
+def test_r5_a_withdrawal_takes_the_copy_off_wordpress_and_a_redacted_one_goes_up(
+    records: sessionmaker[Session], shared: AppSettings, kids: School, worker: None, wordpress: WordPressSite
+) -> None:
+    media_id = checked(records, shared, EVENTS / "kit_with_rose.jpg")
+    tasks.publish.delay(media_id, "public", "teacher")
+    first = wait_for(lambda: latest(records, media_id, PUBLIC, PublicationState.PUBLISHED), 30, "publishing")
+    assert on_wordpress(wordpress, first.external_id)
+    withdraw(records, kids.sanne, "public")
+    tasks.after_consent_change(kids.sanne, "public")
+    replacement = wait_for(lambda: replacement_of(records, first.id), 30, "the redacted replacement")
+    assert len(replacement.redacted_positions) > len(first.redacted_positions)
+    assert not on_wordpress(wordpress, first.external_id), "gone from WordPress, file and all"
+    assert on_wordpress(wordpress, replacement.external_id)
+
+
+def test_r5_a_takedown_waits_out_a_facebook_outage_and_lands_when_it_is_back(
+    records: sessionmaker[Session], shared: AppSettings, kids: School, worker: None, graph: tuple[str, GraphState]
+) -> None:
+    """While Facebook answers 500 the takedown is pending, visible with the channel's error, and
+    retried; it lands once Facebook is back. The copy is not replaced: without Sanne's consent
+    Facebook's policy blocks a photo of which she is the subject."""
+    _, state = graph
+    media_id = checked(records, shared, EVENTS / "kit_harington_alone.jpg")
+    tasks.publish.delay(media_id, "facebook", "teacher")
+    copy = wait_for(lambda: latest(records, media_id, FACEBOOK, PublicationState.PUBLISHED), 30, "publishing")
+    assert copy.external_id in state.photos
+    state.failure = "error500"
+    withdraw(records, kids.sanne, "facebook")
+    tasks.after_consent_change(kids.sanne, "facebook")
+
+    def retried_and_pending() -> Publication | None:
+        with records() as session:
+            pending = [p for p in pending_takedowns(session) if p.id == copy.id and p.attempts >= 2]
+            return pending[0] if pending else None
+
+    pending = wait_for(retried_and_pending, 30, "two failed takedown attempts")
+    assert "HTTP 500" in pending.last_error and copy.external_id in state.photos
+    state.failure = "none"
+    wait_for(lambda: copy.external_id not in state.photos, 30, "the takedown once Facebook is back")
+    with records() as session:
+        assert session.get(Publication, copy.id).state is PublicationState.UNPUBLISHED
+        assert pending_takedowns(session) == []
+    assert latest(records, media_id, FACEBOOK, PublicationState.PUBLISHED) is None
