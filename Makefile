@@ -1,10 +1,10 @@
-# Two commands on a fresh machine: `make demo` (install, then check the sample photos)
+# Two commands on a fresh machine: `make demo` (install, then serve the demo school)
 # and `make test` (install, then lint and run every test).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install services demo test benchmark
+.PHONY: install services demo test benchmark privacy
 
 $(BIN)/mediacheck: pyproject.toml packaging/dlib-shim/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +14,13 @@ $(BIN)/mediacheck: pyproject.toml packaging/dlib-shim/pyproject.toml
 
 install: $(BIN)/mediacheck
 
-# Real peers the tests talk to (needs root for apt): WordPress on the local MariaDB.
+# Real peers the tests talk to (needs root for apt): WordPress on the local MariaDB, Debian's chromium.
 services:
 	bash tests/services/wordpress_setup.sh
+	bash tests/services/browser_setup.sh
 
 demo: install
-	$(BIN)/mediacheck check sample_media/events --gallery sample_media/people \
-		--consents sample_media/consents.csv --out out
+	$(BIN)/mediacheck serve --demo
 
 test: install services
 	$(BIN)/ruff check .
@@ -29,3 +29,6 @@ test: install services
 benchmark: install
 	$(BIN)/python benchmarks/photo_check.py
 	$(BIN)/python benchmarks/import_school.py
+
+privacy: install
+	$(BIN)/python -m benchmarks.privacy_eval

@@ -48,6 +48,22 @@ class AppSettings(BaseSettings):
     school_timezone: str = "Europe/Amsterdam"
     """Time zone whose calendar day decides a student's age on the day of a consent act (R6)."""
 
+    admin_password: SecretStr | None = None
+    """Password of the `admin` account the web app creates on first start. Unset: a random one,
+    printed once on that start."""
+
+    session_hours: float = 8.0
+    """How long a staff login lasts (hours) before the web app asks for the password again."""
+
+    login_attempts: int = 5
+    """Wrong passwords in a row after which a staff account is locked for `lockout_minutes`."""
+
+    lockout_minutes: int = 15
+    """How long (minutes) a staff account stays locked after too many wrong passwords."""
+
+    max_upload_mb: int = 500
+    """Largest file a teacher may upload (megabytes); larger files are refused and named, the rest go on."""
+
     broker_url: str = ""
     """Celery broker that the web app and every worker share, e.g. `redis://host:6379/0`. Empty: the
     embedded broker, a folder in `data_dir/broker`, for a web app and workers on one machine only."""

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
 from models.channels import Channel
-from models.school import Student
+from models.school import Group, Student
 
 
 class MediaKind(StrEnum):
@@ -64,6 +64,10 @@ class Album(Base):
     event_date: Mapped[date | None]
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("school_group.id"))
+    """The group the event was for, if it was for one."""
+
+    group: Mapped[Group | None] = relationship()
 
 
 class Media(Base):

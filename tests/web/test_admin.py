@@ -1,0 +1,90 @@
+"""Administration through the pages: enrolment only with face-matching consent (R11), the register
+records its own viewing (R9), consent per group and the mail-merge links as CSV (R3, R8), and an
+erasure that needs the student number typed again (R12)."""
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from models.audit import AuditEvent
+from models.biometrics import ReferencePhoto
+from models.school import Student, StudentStatus
+from models.school_service import find_student
+from tests.records.builders import PHOTO_OF
+from tests.web.audiences import client_from, csrf_token, log_in
+from tests.web.database import records
+from tests.web.school import School
+from tests.web.servers import Server
+
+
+@pytest.fixture
+def admin(seeded_app: tuple[Server, School]) -> Iterator[httpx.Client]:
+    server, school = seeded_app
+    with client_from(server, "127.0.0.70") as client:
+        log_in(client, "admin", school.passwords["admin"])
+        yield client
+
+
+def test_r11_enrolment_is_refused_without_face_matching_consent(
+    seeded_app: tuple[Server, School], admin: httpx.Client
+) -> None:
+    server = seeded_app[0]
+    noor = _student(server, "1003")
+    photo = ("noor.jpg", Path(PHOTO_OF["1003"]).read_bytes(), "image/jpeg")
+    answer = admin.post(
+        f"/admin/students/{noor}/enrol", data={"csrf_token": csrf_token(admin)}, files={"photos": photo}
+    )
+    assert answer.status_code == 400 and "no consent for face matching" in answer.text
+    with records(server) as session:
+        assert not session.scalar(
+            select(func.count()).select_from(ReferencePhoto).where(ReferencePhoto.student_id == noor)
+        )
+
+
+def test_r9_viewing_the_register_is_itself_registered(seeded_app: tuple[Server, School], admin: httpx.Client) -> None:
+    page = admin.get(
+        "/admin/audit", params={"actor": "teacher", "since": (date.today() - timedelta(days=1)).isoformat()}
+    )
+    assert page.status_code == 200 and "album.create" in page.text
+    with records(seeded_app[0]) as session:
+        last = session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
+        assert (last.action, last.actor_id, last.detail["filters"]["actor"]) == ("audit.view", "admin", "teacher")
+
+
+def test_r3_consent_overview_per_group_exports_never_answered_as_no(
+    seeded_app: tuple[Server, School], admin: httpx.Client
+) -> None:
+    export = admin.get("/admin/consents.csv", params={"group": "7B"})
+    rows = list(csv.DictReader(io.StringIO(export.text)))
+    assert export.headers["content-disposition"] == 'attachment; filename="consent-7B.csv"'
+    assert [(r["first_name"], r["public"], r["facebook"]) for r in rows] == [("Sanne", "granted", "never answered")]
+
+
+def test_r8_consent_links_come_as_a_mail_merge_csv(seeded_app: tuple[Server, School], admin: httpx.Client) -> None:
+    valid_until = (date.today() + timedelta(days=60)).isoformat()
+    export = admin.post("/admin/links", data={"valid_until": valid_until, "csrf_token": csrf_token(admin)})
+    rows = list(csv.DictReader(io.StringIO(export.text)))
+    assert {r["first_name"] for r in rows} == {"Sanne", "Noor"} and all("/consent/" in r["link"] for r in rows)
+    assert all(r["holder"] == "guardian" and r["email"] for r in rows)
+
+
+def test_r12_erasure_needs_the_student_number_typed_again(
+    seeded_app: tuple[Server, School], admin: httpx.Client
+) -> None:
+    server = seeded_app[0]
+    noor = _student(server, "1003")
+    refused = admin.post(f"/admin/students/{noor}/erase", data={"confirm": "1001", "csrf_token": csrf_token(admin)})
+    assert refused.status_code == 400 and "Type the student number" in refused.text
+    with records(server) as session:
+        assert session.get(Student, noor).status is StudentStatus.ACTIVE
+
+
+def _student(server: Server, number: str) -> int:
+    with records(server) as session:
+        return find_student(session, number).id

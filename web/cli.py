@@ -1,0 +1,106 @@
+"""`mediacheck serve`: the web app and a worker beside it, on the embedded default or configured services."""
+
+import ctypes
+import signal
+import subprocess
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+from sqlalchemy.orm import Session, sessionmaker
+
+from mediacheck.config import AppSettings
+from models import staff_service
+from models.database import make_engine, schema_revision, session_factory, upgrade
+from web import demo as demo_school
+from web import tasks
+from web.app import create_app
+
+WORKER_STOP_SECONDS = 20
+PR_SET_PDEATHSIG = 1
+
+
+def serve(
+    demo: Annotated[
+        bool, typer.Option(help="Load a demo school from sample_media (students, consents, photos).")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 for other machines (use https then).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    worker: Annotated[bool, typer.Option(help="Start a worker beside the web app (`mediacheck worker`).")] = True,
+    concurrency: Annotated[int, typer.Option(help="Files that worker checks at once; 0: one per CPU.")] = 0,
+) -> None:
+    """Start the web app (and a worker); the first start creates the `admin` account and prints its password."""
+    settings = AppSettings()
+    if "public_url" not in settings.model_fields_set:  # links printed now must open this server
+        settings.public_url = f"http://localhost:{port}"
+    factory = _prepare_database(settings)
+    with factory.begin() as session:
+        password = staff_service.ensure_first_admin(session, _admin_password(settings))
+    if password:
+        typer.secho(f"Created the account 'admin' with password: {password}  (shown only now)", fg="yellow")
+    helper = _start_worker(concurrency) if worker else None  # before any thread exists: it forks
+    try:
+        if demo:
+            _load_demo(factory)
+        url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"
+        typer.secho(f"mediacheck is running: open {url}", fg="green")
+        uvicorn.run(create_app(settings, factory), host=host, port=port, log_level="warning")
+    finally:
+        if helper is not None:
+            _stop(helper)
+
+
+def register(app: typer.Typer) -> None:
+    """Entry point `mediacheck.cli`: add `serve` to the `mediacheck` command."""
+    app.command("serve")(serve)
+
+
+def _prepare_database(settings: AppSettings) -> sessionmaker[Session]:
+    """Bring the schema up to date on start: the app refuses any other, and a newcomer should not have to."""
+    engine = make_engine(settings.database_url)
+    before = schema_revision(engine)
+    upgrade(engine)
+    if before != schema_revision(engine):
+        typer.echo(f"database schema upgraded from {before or 'empty'} to {schema_revision(engine)}")
+    return session_factory(settings, engine)
+
+
+def _admin_password(settings: AppSettings) -> str | None:
+    return settings.admin_password.get_secret_value() if settings.admin_password else None
+
+
+def _load_demo(factory: sessionmaker[Session]) -> None:
+    typer.echo("loading the demo school from sample_media (enrolling reference photos takes a moment)…")
+    school = demo_school.load(factory)
+    for media_id in school.album_media:
+        tasks.process_media(media_id)
+    for refusal in school.not_enrolled:
+        typer.echo(f"reference photo not enrolled: {refusal}")
+    for username, password in school.passwords.items():
+        typer.secho(f"demo account {username!r}, password: {password}  (shown only now)", fg="yellow")
+    if school.consent_link:
+        typer.echo(f"a parent's consent link: {school.consent_link}")
+
+
+def _start_worker(concurrency: int) -> subprocess.Popen:
+    """`mediacheck worker` as a child that the kernel stops when this process ends, however it ends
+    (uvicorn ends the process with the signal it received, past any `finally`)."""
+    command = [sys.executable, "-m", "mediacheck", "worker", f"--concurrency={concurrency}", "--loglevel=warning"]
+    return subprocess.Popen(command, preexec_fn=_stop_with_parent)
+
+
+def _stop_with_parent() -> None:
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(WORKER_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -1,0 +1,120 @@
+"""The consent page's words in Dutch and English, and which of the two a visitor gets.
+
+Only the parent page is bilingual: parents are the audience who may not read Dutch. The consent
+texts themselves (R4) come from the records, in the language chosen, never from here.
+"""
+
+from fastapi import Request
+
+LANGUAGES = ("nl", "en")
+DEFAULT = "nl"
+COOKIE = "mc_lang"
+
+WORDS: dict[str, dict[str, str]] = {
+    "nl": {
+        "title": "Toestemming voor foto's en video's",
+        "intro": "De school maakt foto's en video's bij activiteiten. Kies hieronder per kanaal of {name} daarop "
+        "herkenbaar te zien mag zijn. Zonder 'Ja' geeft u geen toestemming: dan maakt de school het gezicht "
+        "van {name} onherkenbaar of plaatst de foto niet.",
+        "intro_student": "De school maakt foto's en video's bij activiteiten. Kies hieronder per kanaal of je daarop "
+        "herkenbaar te zien mag zijn. Zonder 'Ja' geef je geen toestemming: dan maakt de school je gezicht "
+        "onherkenbaar of plaatst de foto niet.",
+        "face-matching": "Gezichtsherkenning",
+        "face-matching_explained": "De school herkent {name} op foto's aan de hand van een portretfoto, om te "
+        "controleren of een foto geplaatst mag worden. Zonder deze toestemming wordt {name} nooit herkend en "
+        "dus op elke foto onherkenbaar gemaakt.",
+        "protected": "Afgeschermde ouderpagina",
+        "public": "Openbare website",
+        "facebook": "Facebook",
+        "yes": "Ja, dat mag",
+        "no": "Nee",
+        "now_yes": "Nu: toestemming gegeven op {date}",
+        "now_no": "Nu: geen toestemming (sinds {date})",
+        "now_expired": "Nu: geen toestemming (verlopen op {date})",
+        "never": "Nog niet beantwoord: dat telt als geen toestemming",
+        "text": "De tekst waarmee u instemt (versie {version})",
+        "save": "Opslaan",
+        "saved": "Opgeslagen op {time}.",
+        "nothing_changed": "Er is niets veranderd.",
+        "change_again": "U kunt dit altijd weer wijzigen via dezelfde link.",
+        "takedown": "U hebt de toestemming ingetrokken voor: {purposes}. De school haalt wat al geplaatst is en "
+        "waarop {name} herkenbaar is daar weg; dat is nu in gang gezet. Het mag alleen onherkenbaar gemaakt "
+        "terugkomen.",
+        "back": "Terug naar de keuzes",
+        "form_expired": "Dit formulier is verlopen. Laad de pagina opnieuw en kies nog eens.",
+        "text_changed": "De tekst van de toestemming is net gewijzigd. Lees de nieuwe tekst en sla opnieuw op.",
+        "refused": "Dit kon niet worden opgeslagen. Vanaf 16 jaar beslist de leerling zelf; neem bij vragen "
+        "contact op met de school.",
+        "invalid_title": "Deze link werkt niet",
+        "invalid": "Deze link is onbekend, verlopen of ingetrokken. Vraag de school om een nieuwe link.",
+        "slow_down": "Te veel pogingen met een onbekende link. Probeer het over {minutes} minuten opnieuw.",
+        "switch": "English",
+        "privacy": "Alleen de school ziet uw keuzes. Elke wijziging wordt met tijdstip vastgelegd.",
+    },
+    "en": {
+        "title": "Consent for photos and videos",
+        "intro": "The school takes photos and videos at events. Choose below, per channel, whether {name} may be "
+        "recognisable there. Without 'Yes' you give no consent: the school then hides {name}'s face or does "
+        "not post the photo.",
+        "intro_student": "The school takes photos and videos at events. Choose below, per channel, whether you may "
+        "be recognisable there. Without 'Yes' you give no consent: the school then hides your face or does not "
+        "post the photo.",
+        "face-matching": "Face recognition",
+        "face-matching_explained": "The school recognises {name} in photos from a portrait photo, to check "
+        "whether a photo may be posted. Without this consent {name} is never recognised, and so hidden in "
+        "every photo.",
+        "protected": "Protected parent site",
+        "public": "Public website",
+        "facebook": "Facebook",
+        "yes": "Yes, allowed",
+        "no": "No",
+        "now_yes": "Now: consent given on {date}",
+        "now_no": "Now: no consent (since {date})",
+        "now_expired": "Now: no consent (expired on {date})",
+        "never": "Not answered yet: that counts as no consent",
+        "text": "The text you agree to (version {version})",
+        "save": "Save",
+        "saved": "Saved at {time}.",
+        "nothing_changed": "Nothing changed.",
+        "change_again": "You can change this at any time through the same link.",
+        "takedown": "You withdrew consent for: {purposes}. The school takes down what was already posted there "
+        "in which {name} is recognisable; that is under way now. It may only come back with {name} hidden.",
+        "back": "Back to the choices",
+        "form_expired": "This form has expired. Please reload the page and choose again.",
+        "text_changed": "The consent text has just changed. Please read the new text and save again.",
+        "refused": "This could not be saved. From the age of 16 the student decides; please contact the school "
+        "with any questions.",
+        "invalid_title": "This link does not work",
+        "invalid": "This link is unknown, expired or revoked. Please ask the school for a new link.",
+        "slow_down": "Too many attempts with an unknown link. Please try again in {minutes} minutes.",
+        "switch": "Nederlands",
+        "privacy": "Only the school sees your choices. Every change is recorded with its time.",
+    },
+}
+
+
+def language(request: Request) -> str:
+    """?lang= first (the switch), then the visitor's earlier choice, then the browser's Accept-Language."""
+    for chosen in (request.query_params.get("lang"), request.cookies.get(COOKIE)):
+        if chosen in LANGUAGES:
+            return chosen
+    return from_accept_language(request.headers.get("accept-language", ""))
+
+
+def from_accept_language(header: str) -> str:
+    ranked = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, quality = part.strip().partition(";q=")
+        try:
+            weight = float(quality) if quality else 1.0
+        except ValueError:
+            continue
+        ranked.append((-weight, position, tag.strip().lower()[:2]))
+    for _, _, tag in sorted(ranked):
+        if tag in LANGUAGES:
+            return tag
+    return DEFAULT
+
+
+def other(lang: str) -> str:
+    return "en" if lang == "nl" else "nl"
