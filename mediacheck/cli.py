@@ -9,7 +9,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
@@ -22,8 +22,9 @@ from mediacheck.check import CheckedPhoto, CheckInputs, PhotoChecker
 from mediacheck.consent_file import ConsentFileError, read_consents
 from mediacheck.gallery import PHOTO_SUFFIXES, EnrolmentError, enroll, load_gallery
 from mediacheck.matching import Gallery
-from mediacheck.policy import Policy
-from mediacheck.report import photo_json, print_table
+from mediacheck.policy import Policy, decide_unreadable
+from mediacheck.report import photo_json, print_table, print_video_table, video_json
+from mediacheck.video import CheckedVideo, VideoError, check_video, is_video, render_videos
 
 app = typer.Typer(help="Check school event photos for faces without consent before they are published.")
 stderr = Console(stderr=True)
@@ -42,7 +43,9 @@ extensions = Extensions()
 
 @app.command()
 def check(
-    paths: Annotated[list[Path], typer.Argument(help="Photos, or folders searched recursively.", exists=True)],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Photos and videos, or folders searched recursively.", exists=True)
+    ],
     gallery: Annotated[
         Path | None, typer.Option(help="Folder with one sub-folder of reference photos per person.", file_okay=False)
     ] = None,
@@ -51,7 +54,8 @@ def check(
     ] = None,
     channel: Annotated[list[str] | None, typer.Option(help="Only these channels (repeatable).")] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Write OUT/<channel>/<file> for every photo that may go out there.")
+        Path | None,
+        typer.Option(help="Write OUT/<channel>/<file> for every photo that may go out there (videos as .mp4)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
     offline: Annotated[
@@ -65,22 +69,31 @@ def check(
     """
     checker = _checker(gallery, consents, offline or gallery is not None or consents is not None)
     checker.policy = _narrowed(checker.policy, channel)
-    files = list(_photo_files(paths))
-    results = []
-    with Progress(console=stderr, transient=True, disable=len(files) < 2) as progress:
-        task = progress.add_task("checking photos", total=len(files))
+    files = list(_media_files(paths))
+    results, videos = [], []
+    any_video = any(is_video(path) for _, path in files)
+    with Progress(console=stderr, transient=True, disable=len(files) < 2 and not any_video) as progress:
+        task = progress.add_task("checking files", total=len(files))
         for root, path in files:
+            relative = path.relative_to(root) if root else Path(path.name)
+            if is_video(path):
+                video = _check_video(checker, path, out, relative, progress)
+                videos.append(video_json(video) if as_json else video)
+                if not as_json:
+                    print_video_table(Console(), video)
+                progress.advance(task)
+                continue
             checked, photo = checker.check(path)
             results.append(photo_json(checked) if as_json else checked)
             if not as_json:
                 print_table(Console(), checked)
             if out and photo is not None:
-                _write_outputs(checker, checked, photo, out, path.relative_to(root) if root else Path(path.name))
+                _write_outputs(checker, checked, photo, out, relative)
             progress.advance(task)
     if as_json:
-        json.dump({"images": results}, sys.stdout, indent=1)
+        json.dump({"images": results} | ({"videos": videos} if videos else {}), sys.stdout, indent=1)
         sys.stdout.write("\n")
-    failed = any((r["error"] if as_json else r.error) for r in results)
+    failed = any((r["error"] if as_json else r.error) for r in results + videos)
     raise typer.Exit(1 if failed else 0)
 
 
@@ -148,20 +161,41 @@ def _load_gallery(checker: PhotoChecker, directory: Path) -> Gallery:
         raise typer.BadParameter(str(error), param_hint="--gallery") from None
 
 
-def _photo_files(paths: list[Path]) -> Iterator[tuple[Path | None, Path]]:
-    """Named files as given; folders walked for photo files, hidden ones skipped."""
+def _media_files(paths: list[Path]) -> Iterator[tuple[Path | None, Path]]:
+    """Named files as given; folders walked for photo and video files, hidden ones skipped."""
     for path in paths:
         if path.is_dir():
             for found in sorted(path.rglob("*")):
                 relative = found.relative_to(path)
                 if (
                     found.is_file()
-                    and found.suffix.lower() in PHOTO_SUFFIXES
+                    and (found.suffix.lower() in PHOTO_SUFFIXES or is_video(found))
                     and not any(part.startswith(".") for part in relative.parts)
                 ):
                     yield path, found
         else:
             yield None, path
+
+
+def _check_video(
+    checker: PhotoChecker, path: Path, out: Path | None, relative: Path, progress: Progress
+) -> CheckedVideo:
+    """Check one video, then write OUT/<channel>/<relative>.mp4 for each channel it may go to."""
+    task = progress.add_task(f"checking {path.name}", total=None)
+
+    def show(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    checked = check_video(checker, path, on_progress=show)
+    if out and not checked.error:
+        progress.update(task, description=f"writing {path.name}", completed=0)
+        targets = {name: out / name / relative.with_suffix(".mp4") for name in checked.decisions}
+        try:
+            render_videos(checker, checked, targets, on_progress=show)
+        except VideoError as error:
+            checked = replace(checked, error=str(error), decisions=decide_unreadable(checker.policy))
+    progress.remove_task(task)
+    return checked
 
 
 def _write_outputs(checker: PhotoChecker, checked: CheckedPhoto, photo, out: Path, relative: Path) -> None:
