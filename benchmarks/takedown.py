@@ -29,12 +29,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import redis
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,11 +62,41 @@ BASELINE = 3
 PUBLIC = 2
 
 
+@dataclass(frozen=True)
+class Place:
+    root: Path
+    settings: AppSettings
+    records: sessionmaker[Session]
+
+
 @contextmanager
-def database(kind: str, root: Path) -> Iterator[str]:
+def place(kind: str) -> Iterator[Place]:
+    """A fresh database at the newest schema and a data folder: `embedded…` SQLite and the folder
+    broker, else PostgreSQL (a fresh schema) and Redis."""
+    with tempfile.TemporaryDirectory() as temporary, _database(kind, Path(temporary)) as url:
+        root = Path(temporary)
+        engine = make_engine(url)
+        upgrade(engine)
+        settings = AppSettings(
+            data_dir=root / "data",
+            database_url=url,
+            broker_url="" if kind.startswith("embedded") else REDIS_URL,
+            queue_name=f"bench-{uuid.uuid4().hex[:8]}",
+        )
+        try:
+            yield Place(root, settings, session_factory(settings, engine))
+        finally:
+            engine.dispose()
+            if settings.broker_url:  # the Redis is shared: remove this run's queues and bindings only
+                client = redis.Redis.from_url(settings.broker_url)
+                for key in client.scan_iter(f"*{settings.queue_name}*"):
+                    client.delete(key)
+
+
+@contextmanager
+def _database(kind: str, root: Path) -> Iterator[str]:
     if kind.startswith("embedded"):
-        url = f"sqlite:///{root / 'records.db'}"
-        yield url
+        yield f"sqlite:///{root / 'records.db'}"
         return
     admin = create_engine(POSTGRES_URL)
     try:
@@ -160,18 +192,9 @@ def workers(kind: str, settings: AppSettings, root: Path, concurrency: int) -> I
 
 
 def measure(kind: str, args: argparse.Namespace) -> dict[str, list[float]]:
-    with tempfile.TemporaryDirectory() as temporary, database(kind, Path(temporary)) as url:
-        root = Path(temporary)
-        engine = make_engine(url)
-        upgrade(engine)
-        settings = AppSettings(
-            data_dir=root / "data",
-            database_url=url,
-            broker_url="" if kind.startswith("embedded") else REDIS_URL,
-            queue_name=f"bench-{uuid.uuid4().hex[:8]}",
-            reconcile_seconds=args.reconcile_seconds,
-        )
-        records = session_factory(settings, engine)
+    with place(kind) as where:
+        root, records = where.root, where.records
+        settings = where.settings.model_copy(update={"reconcile_seconds": args.reconcile_seconds})
         make_celery(settings)
         ids = students(records, 2 * args.withdrawals + 1 + BASELINE)
         results: dict[str, list[float]] = {"in process (baseline)": [], "idle": [], "busy": [], "lost message": []}
@@ -196,7 +219,6 @@ def measure(kind: str, args: argparse.Namespace) -> dict[str, list[float]]:
             results["lost message"].append(take_down(records, settings, lost, copies[lost], tell=False))
         for student in baseline:
             results["in process (baseline)"].append(in_process(records, settings, student, copies[student]))
-        engine.dispose()
         return results
 
 

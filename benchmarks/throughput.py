@@ -32,24 +32,20 @@ sys.path.insert(0, str(ROOT))
 
 from kombu import Connection
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from mediacheck.check import PhotoChecker
-from mediacheck.config import AppSettings
-from models import enrolment_service
-from models.database import make_engine, session_factory, upgrade
 from models.gallery_source import check_inputs
 from models.media import Media, MediaState
-from models.school import Student
-from tests.records.builders import PHOTO_OF, STAFF
 from tests.samples import EVENTS
-from tests.worker.builders import school, upload
+from tests.worker.builders import enrol, school, upload
 from tests.worker.workers import running_worker, wait_for
 from worker import tasks
 from worker.app import EMBEDDED_POLLING, make_celery
 from worker.broker import transport_options
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from takedown import REDIS_URL, database
+from takedown import REDIS_URL, place
 
 
 def photos(count: int) -> list[Path]:
@@ -68,27 +64,16 @@ def in_process(checker: PhotoChecker, count: int) -> float:
 
 def through_worker(kind: str, concurrency: int, count: int, baseline: list[float]) -> float:
     """Photos per minute through a worker; appends the in-process baseline on the same records to `baseline`."""
-    with tempfile.TemporaryDirectory() as temporary, database(kind, Path(temporary)) as url:
-        root = Path(temporary)
-        engine = make_engine(url)
-        upgrade(engine)
-        settings = AppSettings(
-            data_dir=root / "data",
-            database_url=url,
-            broker_url="" if kind == "embedded" else REDIS_URL,
-            queue_name=f"bench-{uuid.uuid4().hex[:8]}",
-        )
-        records = session_factory(settings, engine)
+    with place(kind) as where:
+        settings, records = where.settings, where.records
         kids = school(records)
         checker = PhotoChecker()
-        with records.begin() as session:
-            for student_id, number in ((kids.sanne, "1001"), (kids.noor, "1003")):
-                enrolment_service.enrol(session, session.get(Student, student_id), [PHOTO_OF[number]], checker, STAFF)
+        enrol(records, kids, checker)
         if not baseline:
             with records() as session:
                 baseline.append(in_process(PhotoChecker.from_inputs(check_inputs(session)), count))
         make_celery(settings)
-        with running_worker(settings, root / "worker.log", concurrency=concurrency, lean=False):
+        with running_worker(settings, where.root / "worker.log", concurrency=concurrency, lean=False):
             warm = [upload(records, settings, path) for path in photos(concurrency)]
             for media_id in warm:  # every pool process loads its models before the clock starts
                 tasks.process_media.delay(media_id)
@@ -99,11 +84,10 @@ def through_worker(kind: str, concurrency: int, count: int, baseline: list[float
                 tasks.process_media.delay(media_id)
             wait_for(lambda: checked(records) == len(warm) + count, 900, "the checks", interval=0.02)
             elapsed = time.perf_counter() - started
-        engine.dispose()
         return count / elapsed * 60
 
 
-def checked(records) -> int:
+def checked(records: sessionmaker[Session]) -> int:
     with records() as session:
         return session.scalar(select(func.count()).where(Media.state == MediaState.CHECKED)) or 0
 

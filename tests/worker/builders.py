@@ -12,13 +12,13 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mediacheck.check import CheckedFace, CheckedPhoto
+from mediacheck.check import CheckedFace, CheckedPhoto, PhotoChecker
 from mediacheck.config import AppSettings
 from mediacheck.faces import Box, Face
 from mediacheck.matching import Match, MatchStatus
 from mediacheck.policy import DEFAULT_POLICY, decide_unreadable
 from mediacheck.visibility import Visibility
-from models import consent_service, media_service
+from models import consent_service, enrolment_service, media_service
 from models.channels import FACE_MATCHING
 from models.consent import ConsentMeans
 from models.consent_service import Decider
@@ -26,7 +26,7 @@ from models.media import Media, MediaKind, MediaState, Publication, PublicationS
 from models.roster_csv import parse_roster
 from models.school import Student
 from models.school_service import import_roster
-from tests.records.builders import STAFF, TODAY, roster
+from tests.records.builders import PHOTO_OF, STAFF, TODAY, roster
 
 SANNE_BOX = Box(40, 130, 120, 60)
 NOOR_BOX = Box(40, 270, 120, 200)
@@ -53,6 +53,14 @@ def school(factory: sessionmaker[Session], *rows: str) -> School:
             decide(session, students["Sanne"], channel, granted=True)
         decide(session, students["Noor"], FACE_MATCHING, granted=True)
         return School(students["Sanne"].id, students["Noor"].id)
+
+
+def enrol(factory: sessionmaker[Session], kids: School, checker: PhotoChecker) -> None:
+    """Enrol Sanne and Noor for face matching from their reference photos (R11)."""
+    with factory.begin() as session:
+        for student_id, number in ((kids.sanne, "1001"), (kids.noor, "1003")):
+            student = session.get(Student, student_id)
+            enrolment_service.enrol(session, student, [PHOTO_OF[number]], checker, STAFF)
 
 
 def decide(session: Session, student: Student, channel: str, granted: bool) -> None:

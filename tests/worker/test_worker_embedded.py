@@ -16,14 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mediacheck.check import PhotoChecker
 from mediacheck.config import AppSettings
-from models import enrolment_service
 from models.database import make_engine, session_factory
 from models.media import DetectedFace, MediaState, Publication, PublicationState
-from models.school import Student
-from tests.records.builders import PHOTO_OF, STAFF
 from tests.samples import EVENTS
 from tests.worker.builders import (
     School,
+    enrol,
     latest,
     publications,
     replacement_of,
@@ -64,10 +62,7 @@ def records(embedded: AppSettings) -> Iterator[sessionmaker[Session]]:
 def kids(records: sessionmaker[Session], photo_checker: PhotoChecker) -> School:
     """Sanne and Noor, both enrolled for face matching (R11)."""
     kids = school(records)
-    with records.begin() as session:
-        for student_id, number in ((kids.sanne, "1001"), (kids.noor, "1003")):
-            student = session.get(Student, student_id)
-            enrolment_service.enrol(session, student, [PHOTO_OF[number]], photo_checker, STAFF)
+    enrol(records, kids, photo_checker)
     return kids
 
 

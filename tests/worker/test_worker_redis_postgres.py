@@ -17,18 +17,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mediacheck.check import PhotoChecker
 from mediacheck.config import AppSettings
-from models import enrolment_service
 from models.database import make_engine, session_factory, upgrade
 from models.media import MediaState, Publication, PublicationState
 from models.publication_service import pending_takedowns
 from models.school import Student
-from tests.records.builders import PHOTO_OF, STAFF
 from tests.records.conftest import fresh_postgres_schema
 from tests.samples import EVENTS
 from tests.services.graph_api import GraphState, start_graph_api
 from tests.services.require import require
 from tests.services.wordpress import WordPressSite, start_wordpress, wordpress_available
-from tests.worker.builders import School, decide, latest, replacement_of, school, state_of, upload, withdraw
+from tests.worker.builders import School, decide, enrol, latest, replacement_of, school, state_of, upload, withdraw
 from tests.worker.workers import running_worker, wait_for
 from worker import tasks
 from worker.app import make_celery
@@ -91,7 +89,7 @@ def shared(
                     "page_id": state.page_id,
                     "page_access_token": state.token,
                     "graph_url": graph_url,
-                    "timeout": 2,
+                    "timeout": 10,
                 },
             },
         )
@@ -107,9 +105,8 @@ def records(shared: AppSettings) -> Iterator[sessionmaker[Session]]:
 @pytest.fixture(scope="module")
 def kids(records: sessionmaker[Session], photo_checker: PhotoChecker) -> School:
     kids = school(records)
+    enrol(records, kids, photo_checker)
     with records.begin() as session:
-        for student_id, number in ((kids.sanne, "1001"), (kids.noor, "1003")):
-            enrolment_service.enrol(session, session.get(Student, student_id), [PHOTO_OF[number]], photo_checker, STAFF)
         decide(session, session.get(Student, kids.sanne), "facebook", granted=True)
     return kids
 
@@ -117,9 +114,13 @@ def kids(records: sessionmaker[Session], photo_checker: PhotoChecker) -> School:
 @pytest.fixture(scope="module")
 def worker(shared: AppSettings, kids: School, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     make_celery(shared)
-    with running_worker(shared, tmp_path_factory.mktemp("logs") / "worker.log"):
-        yield
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    try:
+        with running_worker(shared, tmp_path_factory.mktemp("logs") / "worker.log"):
+            yield
+    finally:  # the Redis is shared: remove this run's queues and bindings only
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(f"*{shared.queue_name}*"):
+            client.delete(key)
 
 
 def checked(records: sessionmaker[Session], settings: AppSettings, photo: Path) -> int:
