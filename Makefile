@@ -29,6 +29,9 @@ test: install services
 benchmark: install
 	$(BIN)/python benchmarks/photo_check.py
 	$(BIN)/python benchmarks/import_school.py
+	$(BIN)/python benchmarks/takedown.py
+	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python -m benchmarks.video_check
 
 privacy: install
 	$(BIN)/python -m benchmarks.privacy_eval
