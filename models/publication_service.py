@@ -61,6 +61,7 @@ from models.school import Student
 
 WORKER = Actor(ActorRole.SYSTEM, "worker")
 WITHDRAWN = "consent withdrawn"
+REVIEWED = "a reviewer corrected who is in the photo"
 """The reason of a takedown the rules asked for; such a copy is replaced by a redacted one where allowed."""
 PUBLISH_ATTEMPTS = 5
 """Failed channel calls after which a publication gives up (a takedown never does)."""
@@ -383,9 +384,7 @@ def apply_consent_change(session: Session, student_id: int, purpose: str, at: da
     )
     if purpose != FACE_MATCHING:
         query = query.where(Channel.key == purpose)
-    overtaken = [publication for publication in session.scalars(query).all() if _overtaken(session, publication, now)]
-    for publication in overtaken:
-        request_takedown(session, publication.id, WITHDRAWN, WORKER, now)
+    overtaken = _take_down_overtaken(session, session.scalars(query).all(), WITHDRAWN, WORKER, now)
     unhandled = session.scalars(
         select(ConsentEvent.id).where(
             ConsentEvent.student_id == student_id, ConsentEvent.purpose == purpose, _not_followed_up()
@@ -394,6 +393,20 @@ def apply_consent_change(session: Session, student_id: int, purpose: str, at: da
     session.add_all(ConsentFollowup(consent_event_id=event_id, handled_at=now) for event_id in unhandled)
     session.flush()
     return [publication.id for publication in overtaken]
+
+
+def apply_review(session: Session, media_id: int, actor: Actor, at: datetime | None = None) -> list[int]:
+    """After a reviewer named or corrected a face: ask for every copy of the media that the new
+    decision no longer allows as it went out to come down. Call it with the media row locked (as
+    `review_service.resolve_face` does), so no publication of the same media slips in between.
+    The takedowns are durable: reconcile sends them even if no message follows."""
+    query = (
+        select(Publication)
+        .where(Publication.media_id == media_id, Publication.state.in_(ON_CHANNEL))
+        .order_by(Publication.id)
+        .with_for_update(of=Publication)
+    )
+    return [p.id for p in _take_down_overtaken(session, session.scalars(query).all(), REVIEWED, actor, at or utcnow())]
 
 
 def reconcile(session: Session, grace: timedelta, at: datetime | None = None) -> Reconciliation:
@@ -521,6 +534,15 @@ def _overtaken(session: Session, publication: Publication, now: datetime) -> boo
     return (
         decision is None or not decision.may_go_out or bool(set(decision.redact) - set(publication.redacted_positions))
     )
+
+
+def _take_down_overtaken(
+    session: Session, candidates: Sequence[Publication], reason: str, actor: Actor, now: datetime
+) -> list[Publication]:
+    overtaken = [publication for publication in candidates if _overtaken(session, publication, now)]
+    for publication in overtaken:
+        request_takedown(session, publication.id, reason, actor, now)
+    return overtaken
 
 
 def _not_followed_up() -> ColumnElement[bool]:

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from mediacheck.matching import MatchStatus
 from mediacheck.policy import ChannelDecision
-from models import audit_service, decision_service
+from models import audit_service, decision_service, publication_service
 from models.audit import Actor
 from models.base import utcnow
 from models.errors import RecordsError
+from models.locks import lock_rows
 from models.media import DetectedFace, Media, ReviewState
 from models.school import Student, StudentStatus
 
@@ -79,7 +80,10 @@ def resolve_face(
 ) -> dict[str, ChannelDecision]:
     """Record what the face is and decide the photo's channels again; returns the new decisions.
 
-    A face already resolved may be resolved again: a wrong tag is corrected the same way (R12)."""
+    A face already resolved may be resolved again: a wrong tag is corrected the same way (R12). The
+    media row is locked first, so a publication of this photo waits for the review; copies already out
+    that the new decision no longer allows are asked to come down (fail closed)."""
+    lock_rows(session, Media, [face.media_id])
     if not face.clearly_visible:
         raise ReviewRefused("this face is not clearly visible: it needs no review (R1)")
     if resolution is Resolution.CONFIRM:
@@ -97,4 +101,6 @@ def resolve_face(
     detail = {"resolution": resolution.value, "media": face.media_id, "position": face.position}
     subject = student.pseudonym if student else None
     audit_service.record(session, actor, "face.review", "detected_face", face.id, subject, detail)
-    return decision_service.redecide(session, face.media, actor, "face review")
+    decisions = decision_service.redecide(session, face.media, actor, "face review")
+    publication_service.apply_review(session, face.media_id, actor)
+    return decisions

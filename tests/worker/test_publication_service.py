@@ -21,12 +21,14 @@ from mediacheck.channels.configured import ConfiguredChannels
 from mediacheck.check import PhotoChecker
 from mediacheck.config import AppSettings
 from models import publication_service as service
+from models import review_service
 from models.audit import AuditEvent
 from models.base import utcnow
 from models.channels import FACE_MATCHING
 from models.database import make_engine, migrations_config, session_factory, upgrade
-from models.media import ConsentFollowup, PublicationState
+from models.media import ConsentFollowup, DetectedFace, PublicationState
 from models.publication_service import ChannelCallFailed, PublicationRefused, RenderingOutdated
+from models.review_service import Resolution
 from tests.worker.builders import (
     NOOR_BOX,
     SANNE_BOX,
@@ -410,3 +412,20 @@ def upgrade_to(engine: Engine, revision: str, down: bool = False) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def test_r5_a_review_that_corrects_a_match_takes_the_copy_down(
+    factory: sessionmaker[Session], channels: ConfiguredChannels, photo_checker: PhotoChecker, tmp_path: Path
+) -> None:
+    """Sanne consented and her copy went out; a reviewer then says the face is not Sanne but an
+    unknown person. That face now has no consent, so the copy as it went out must come down."""
+    kids = school(factory)
+    media_id = checked_media(factory, tmp_path, {kids.sanne: SANNE_BOX})
+    service.publish(factory, channels, photo_checker, media_id, "public", service.WORKER)
+    with factory.begin() as session:
+        face = session.scalar(select(DetectedFace).where(DetectedFace.media_id == media_id))
+        decisions = review_service.resolve_face(session, face, Resolution.UNKNOWN_PERSON, service.WORKER)
+    assert decisions["public"].redact == (0,)
+    [recorded] = publications(factory, media_id)
+    assert recorded.state is PublicationState.TAKEDOWN_PENDING
+    assert recorded.unpublished_reason == service.REVIEWED
