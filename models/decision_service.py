@@ -89,9 +89,11 @@ def current_decisions(session: Session, media: Media, at: datetime | None = None
     return checked_photo(session, media, at).decisions
 
 
-def decisions_for(session: Session, medias: Sequence[Media]) -> dict[int, dict[str, ChannelDecision]]:
-    """The decisions made now for many media at once (an album's traffic lights)."""
-    now = standing(session)
+def decisions_for(
+    session: Session, medias: Sequence[Media], at: datetime | None = None
+) -> dict[int, dict[str, ChannelDecision]]:
+    """The decisions made now (or at `at`) for many media at once (an album's traffic lights)."""
+    now = standing(session, at)
     return {media.id: _checked(media, now).decisions for media in medias}
 
 
@@ -129,14 +131,14 @@ def render(session: Session, media: Media, channel: str, checker: PhotoChecker) 
     return rendering.render(checked, photo, channel)
 
 
-def overtaken_publications(session: Session) -> list[Publication]:
-    """Copies on a channel that the decisions made now no longer allow as they went out, and whose
-    takedown nobody has asked for yet (e.g. after a policy change): they must come down (R5)."""
+def overtaken_publications(session: Session, at: datetime | None = None) -> list[Publication]:
+    """Copies on a channel that the decisions made now (or at `at`) no longer allow as they went out,
+    and whose takedown nobody has asked for yet (e.g. after a policy change): they must come down (R5)."""
     on_channel = (PublicationState.PUBLISHING, PublicationState.PUBLISHED)
     live = list(
         session.scalars(select(Publication).where(Publication.state.in_(on_channel)).order_by(Publication.published_at))
     )
-    decided = decisions_for(session, [p.media for p in live])
+    decided = decisions_for(session, [p.media for p in live], at)
     overtaken = []
     for publication in live:
         decision = decided[publication.media_id].get(publication.channel.key)

@@ -62,7 +62,9 @@ from models.school import Student
 WORKER = Actor(ActorRole.SYSTEM, "worker")
 WITHDRAWN = "consent withdrawn"
 REVIEWED = "a reviewer corrected who is in the photo"
-"""The reason of a takedown the rules asked for; such a copy is replaced by a redacted one where allowed."""
+OVERTAKEN = "the rules in force no longer allow it (policy changed or consent expired)"
+BY_THE_RULES = frozenset({WITHDRAWN, REVIEWED, OVERTAKEN})
+"""Reasons of takedowns the rules asked for: such a copy is replaced by a redacted one where allowed (R5)."""
 PUBLISH_ATTEMPTS = 5
 """Failed channel calls after which a publication gives up (a takedown never does)."""
 LEASE = timedelta(minutes=5)
@@ -117,6 +119,9 @@ class Reconciliation:
     """Publications whose takedown should have been tried again by now."""
     sends: list[int]
     """Publications recorded as publishing that should have been sent again by now."""
+    overtaken: list[int]
+    """Copies the rules in force no longer allow (a policy change, an expired consent: R13, R14),
+    asked to come down just now."""
 
 
 # --- publishing --------------------------------------------------------------------------------
@@ -324,7 +329,7 @@ def confirm_takedown(session: Session, publication_id: int, at: datetime | None 
         "reason": publication.unpublished_reason,
     }
     audit_service.record(session, WORKER, "publication.unpublish", "publication", publication.id, None, detail)
-    return TakedownOutcome(publication.state, replace=publication.unpublished_reason == WITHDRAWN)
+    return TakedownOutcome(publication.state, replace=publication.unpublished_reason in BY_THE_RULES)
 
 
 def removed_by_hand(session: Session, publication_id: int, actor: Actor, at: datetime | None = None) -> Publication:
@@ -411,8 +416,11 @@ def apply_review(session: Session, media_id: int, actor: Actor, at: datetime | N
 
 def reconcile(session: Session, grace: timedelta, at: datetime | None = None) -> Reconciliation:
     """What should have happened by now and has not: consent events nobody acted on, takedowns
-    and sends whose retry is overdue by more than `grace` and that no worker is busy with."""
+    and sends whose retry is overdue by more than `grace` and that no worker is busy with. Copies
+    that no consent event touches yet the rules no longer allow (an adopted policy, an expiry date
+    passed) are asked to come down here and listed as `overtaken`."""
     now = at or utcnow()
+    overtaken = take_down_overtaken(session, now)
     changes = session.execute(
         select(ConsentEvent.student_id, ConsentEvent.purpose)
         .where(_not_followed_up(), ConsentEvent.recorded_at < now - grace)
@@ -426,7 +434,17 @@ def reconcile(session: Session, grace: timedelta, at: datetime | None = None) ->
     sends = session.scalars(
         select(Publication.id).where(Publication.state == PublicationState.PUBLISHING, overdue, free)
     ).all()
-    return Reconciliation(sorted((student, channel) for student, channel in changes), sorted(takedowns), sorted(sends))
+    takedowns = sorted(set(takedowns) - set(overtaken))
+    pairs = sorted((student, channel) for student, channel in changes)
+    return Reconciliation(pairs, takedowns, sorted(sends), overtaken)
+
+
+def take_down_overtaken(session: Session, at: datetime | None = None) -> list[int]:
+    """Ask for every copy on a channel that the decisions made now no longer allow as it went out to
+    come down (R5, R13, R14); returns them. Run after a policy is adopted, and by every reconcile."""
+    now = at or utcnow()
+    candidates = decision_service.overtaken_publications(session, now)  # one read for all, then each under its lock
+    return [p.id for p in _take_down_overtaken(session, candidates, OVERTAKEN, WORKER, now)]
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -539,9 +557,11 @@ def _overtaken(session: Session, publication: Publication, now: datetime) -> boo
 def _take_down_overtaken(
     session: Session, candidates: Sequence[Publication], reason: str, actor: Actor, now: datetime
 ) -> list[Publication]:
-    overtaken = [publication for publication in candidates if _overtaken(session, publication, now)]
-    for publication in overtaken:
-        request_takedown(session, publication.id, reason, actor, now)
+    overtaken = []
+    for candidate in candidates:
+        publication = _locked(session, candidate.id)
+        if publication.state in ON_CHANNEL and _overtaken(session, publication, now):
+            overtaken.append(request_takedown(session, publication.id, reason, actor, now))
     return overtaken
 
 

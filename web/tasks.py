@@ -1,7 +1,7 @@
 """Hand slow work to the worker, always after the commit that the work reads.
 
 Thin calls into `worker.tasks` (Celery): checking an upload, publishing, taking down, and applying
-a consent change to what is already published (R5).
+a consent or policy change to what is already published (R5, R13).
 """
 
 from models.channels import FACE_MATCHING
@@ -19,6 +19,11 @@ def publish(media_id: int, channel: str, actor_id: str) -> None:
 
 def unpublish(publication_id: int, reason: str, actor_id: str) -> None:
     tasks.unpublish.delay(publication_id, reason, actor_id)
+
+
+def policy_changed() -> None:
+    """A new policy version may forbid copies already out (R13): they come down."""
+    tasks.after_policy_change()
 
 
 def consent_changed(student_id: int, purposes: list[str], channels: list[str]) -> None:

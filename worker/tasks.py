@@ -178,10 +178,31 @@ def after_consent_change(student_id: int, purpose: str) -> None:
     """Call right after a consent change committed (web, CLI), for each purpose changed (a channel key or
     `face-matching`): starts the takedowns at once. Never fails the caller: if the broker cannot be
     reached, `reconcile` finds the consent event within `reconcile_seconds` and does the same."""
+    _enqueue_or_leave_to_reconcile(apply_consent_change, student_id, purpose)
+
+
+@shared_task(name="worker.tasks.take_down_overtaken")
+def take_down_overtaken() -> int:
+    """Take down every copy the rules in force no longer allow as it went out (R5, R13, R14)."""
+    run = runtime()
+    with run.factory.begin() as session:
+        overtaken = publication_service.take_down_overtaken(session)
+    for publication_id in overtaken:
+        _take_down(publication_id)
+    return len(overtaken)
+
+
+def after_policy_change() -> None:
+    """Call right after a policy version was adopted: copies it no longer allows come down at once.
+    Never fails the caller: reconcile finds them within `reconcile_seconds` otherwise."""
+    _enqueue_or_leave_to_reconcile(take_down_overtaken)
+
+
+def _enqueue_or_leave_to_reconcile(task, *args: object) -> None:
     try:
-        apply_consent_change.delay(student_id, purpose)
-    except Exception:  # noqa: BLE001 - the consent is stored; the takedown follows through reconcile
-        log.warning("could not enqueue the consent change of student %s (%s); reconcile will", student_id, purpose)
+        task.delay(*args)
+    except Exception:  # noqa: BLE001 - the change is stored; the takedown follows through reconcile
+        log.warning("could not enqueue %s%s; reconcile will do it", task.name, args)
 
 
 @shared_task(name="worker.tasks.reconcile")
@@ -195,7 +216,7 @@ def reconcile() -> dict[str, int]:
         stale = processing_service.stale_media(session, now)
     for student_id, channel_key in found.consent_changes:
         apply_consent_change.delay(student_id, channel_key)
-    for publication_id in found.takedowns:
+    for publication_id in [*found.overtaken, *found.takedowns]:
         take_down.delay(publication_id)
     for publication_id in found.sends:
         send_publication.delay(publication_id)
@@ -204,6 +225,7 @@ def reconcile() -> dict[str, int]:
     counts = {
         "consent_changes": len(found.consent_changes),
         "takedowns": len(found.takedowns),
+        "overtaken": len(found.overtaken),
         "sends": len(found.sends),
         "media": len(stale),
     }

@@ -56,6 +56,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/media/{media_id}/preview/{channel}"): PUBLISH,
     ("GET", "/publications"): PUBLISH,
     ("POST", "/publications/{publication_id}/unpublish"): PUBLISH,
+    ("POST", "/publications/{publication_id}/removed-by-hand"): PUBLISH,
     ("GET", "/review"): REVIEW,
     ("POST", "/review/faces/{face_id}"): REVIEW,
     ("GET", "/review/faces/{face_id}/crop"): REVIEW,

@@ -6,7 +6,7 @@ demand; the worker processes themselves are exercised in test_worker_*.py.
 
 import threading
 import time
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +20,8 @@ from mediacheck.channels import ChannelError, Upload
 from mediacheck.channels.configured import ConfiguredChannels
 from mediacheck.check import PhotoChecker
 from mediacheck.config import AppSettings
+from models import policy_service, review_service
 from models import publication_service as service
-from models import review_service
 from models.audit import AuditEvent
 from models.base import utcnow
 from models.channels import FACE_MATCHING
@@ -429,3 +429,65 @@ def test_r5_a_review_that_corrects_a_match_takes_the_copy_down(
     [recorded] = publications(factory, media_id)
     assert recorded.state is PublicationState.TAKEDOWN_PENDING
     assert recorded.unpublished_reason == service.REVIEWED
+
+
+def adopt(factory: sessionmaker[Session], public: str = "redact", expires: datetime | None = None) -> None:
+    """A new policy version: what the public website does with a face without consent, and the R14 expiry."""
+    channels = [{"name": "protected"}, {"name": "public", "unconsented": public}, {"name": "facebook"}]
+    document = {"channels": channels, "consent_expires_at": expires.isoformat() if expires else None}
+    with factory.begin() as session:
+        policy_service.adopt_policy(session, document, "MR 2026-11-20 §3", date.today(), service.WORKER)
+
+
+def test_r13_a_policy_that_now_blocks_takes_the_redacted_copy_down_for_good(
+    factory: sessionmaker[Session],
+    settings: AppSettings,
+    channels: ConfiguredChannels,
+    photo_checker: PhotoChecker,
+    tmp_path: Path,
+) -> None:
+    """Noor (no consent) went out redacted; the council then adopts "block" for the public website.
+    Nothing withdrew anything, so no consent event asks: reconcile must find the copy itself."""
+    kids = school(factory)
+    media_id = checked_media(factory, tmp_path, {kids.sanne: SANNE_BOX, kids.noor: NOOR_BOX})
+    service.publish(factory, channels, photo_checker, media_id, "public", service.WORKER)
+    [copy] = publications(factory, media_id)
+    with factory.begin() as session:
+        assert service.reconcile(session, timedelta(0)).overtaken == [], "the copy is as the rules allow"
+    adopt(factory, public="block")
+    with factory.begin() as session:
+        found = service.reconcile(session, timedelta(0))
+    assert found.overtaken == [copy.id] and found.takedowns == []
+    assert publication(factory, copy.id).unpublished_reason == service.OVERTAKEN
+    assert service.take_down(factory, channels, copy.id).replace
+    with pytest.raises(PublicationRefused, match="blocked"):
+        service.prepare_replacement(factory, photo_checker, copy.id)
+    assert published_files(settings, "public") == []
+
+
+def test_r14_an_expired_consent_takes_the_copy_down_and_it_comes_back_redacted(
+    factory: sessionmaker[Session],
+    settings: AppSettings,
+    channels: ConfiguredChannels,
+    photo_checker: PhotoChecker,
+    tmp_path: Path,
+) -> None:
+    """Consents given under a policy that lets them expire count as "no" from that date (R14): the
+    copy showing Sanne unredacted comes down, and one with her face redacted replaces it (R5)."""
+    expiry = utcnow() + timedelta(seconds=3)
+    adopt(factory, expires=expiry)
+    kids = school(factory)
+    media_id = checked_media(factory, tmp_path, {kids.sanne: SANNE_BOX})
+    service.publish(factory, channels, photo_checker, media_id, "public", service.WORKER)
+    [copy] = publications(factory, media_id)
+    with factory.begin() as session:
+        assert service.take_down_overtaken(session, expiry - timedelta(seconds=1)) == []
+    time.sleep(max(0.0, (expiry - utcnow()).total_seconds()) + 0.1)
+    with factory.begin() as session:
+        assert service.reconcile(session, timedelta(0)).overtaken == [copy.id]
+    assert service.take_down(factory, channels, copy.id).replace
+    replacement, rendered = service.prepare_replacement(factory, photo_checker, copy.id)
+    assert service.send(factory, channels, photo_checker, replacement, rendered) is PublicationState.PUBLISHED
+    assert publication(factory, replacement).redacted_positions == [0]
+    [out] = published_files(settings, "public")
+    assert region_change(out, tmp_path / "IMG_0001 Sanne de Vries.jpg", SANNE_BOX) > 25

@@ -131,6 +131,14 @@ def unpublish(request: Request, publication_id: int, staff: Publisher) -> Respon
     return RedirectResponse("/publications?done=takedown queued", status_code=303)
 
 
+@router.post("/publications/{publication_id}/removed-by-hand")
+def removed_by_hand(request: Request, publication_id: int, staff: Publisher) -> Response:
+    """Staff removed a copy the worker cannot reach (the channel never confirmed its id): record it (R5)."""
+    with transaction(request) as session:
+        publication_service.removed_by_hand(session, publication_id, staff.actor)
+    return RedirectResponse("/publications?done=recorded as removed by hand", status_code=303)
+
+
 def _publishable(
     request: Request, album_id: int, staff: Staff, channel: str, wanted: list[int]
 ) -> tuple[list[int], list[int]]:

@@ -16,6 +16,7 @@ from models import policy_service
 from models.channels import Channel
 from models.policy import PolicyVersion
 from models.policy_service import PolicyError
+from web import tasks
 from web.pages import render
 from web.routers.admin.common import Admin, start_of, today
 from web.state import transaction
@@ -42,6 +43,7 @@ def policy_page(request: Request, staff: Admin) -> Response:
 async def adopt(request: Request, staff: Admin) -> Response:
     form = {key: str(value) for key, value in (await request.form()).items()}
     number = await run_in_threadpool(_adopt, request, staff, form)
+    tasks.policy_changed()
     return RedirectResponse(f"/admin/policy?done=policy version {number} adopted", status_code=303)
 
 
