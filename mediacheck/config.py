@@ -81,6 +81,16 @@ class AppSettings(BaseSettings):
     """First wait (seconds) before a failed channel call is tried again; it doubles per attempt up to
     10 minutes. A publication gives up after 5 attempts; a takedown never gives up (R5)."""
 
+    check_lease_seconds: float = Field(900.0, gt=0)
+    """How long (seconds) a file may wait for its check, or be checked by one worker, before `reconcile`
+    hands it out again because its message or its worker was lost (a worker killed, a machine restarted).
+    Keep it well above the slowest check (a long video): a file still being checked would start again."""
+
+    channel_lease_seconds: float = Field(300.0, gt=0)
+    """How long (seconds) a worker may talk to a channel about one publication (sending it or taking it
+    down) before another worker may take over because the first was lost. Keep it well above the channel
+    adapters' timeouts: a copy still on its way would be sent twice."""
+
     channel_adapters: dict[str, dict[str, Any]] = Field(default_factory=dict, repr=False)
     """Where each channel publishes, by channel key, as JSON in `MEDIACHECK_CHANNEL_ADAPTERS`:
     `{"public": {"kind": "wordpress", "site_url": "…", "user": "…", "application_password": "…"},

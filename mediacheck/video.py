@@ -11,7 +11,7 @@ with no metadata (R10). Models run in one worker thread beside decoding and flow
 
 import shutil
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -155,7 +155,7 @@ def render_videos(
             first = targets[channels[0]]
             paths = [checked.tracks[i].path for i in hidden]
             progress = _offset_progress(on_progress or _ignore, done * checked.frames, total)
-            _encode(checked.path, first, partial(_boxes_at, paths), style, progress)
+            write_redacted(checked.path, first, paths, style, progress)
             written[channels[0]] = first
             for channel in channels[1:]:
                 targets[channel].parent.mkdir(parents=True, exist_ok=True)
@@ -165,6 +165,70 @@ def render_videos(
             path.unlink(missing_ok=True)
         raise
     return written
+
+
+def write_redacted(
+    source: Path, target: Path, hidden: Sequence[TrackPath], style: str, on_progress: ProgressCallback | None = None
+) -> None:
+    """Write `source` as web-playable MP4 to `target` with the `hidden` face tracks redacted in
+    `style` in every frame they cover and the sound copied unchanged; raises `VideoError`."""
+    _encode(source, target, partial(_boxes_at, list(hidden)), style, on_progress or _ignore)
+
+
+def still(source: Path, tracks: Sequence[TrackPath], hidden: Sequence[int], style: str) -> np.ndarray:
+    """A preview of the copy `write_redacted` would make hiding `tracks[i] for i in hidden`: the
+    upright RGB frame where the most faces are on screen, redacted exactly as that copy's frame is."""
+    frame = busiest_frame(tracks)
+    try:
+        with av.open(str(source), metadata_errors="ignore") as container:
+            for index, picture in enumerate(container.decode(_film(container))):
+                if index == frame:
+                    shown = _redacted_frame(picture, _boxes_at([tracks[i] for i in hidden], frame), style)
+                    return shown.to_ndarray(format="rgb24")
+    except av.FFmpegError as error:
+        raise VideoError(f"cannot read the video: {_reason(error)}") from None
+    raise VideoError("the video ended before the frame to show")
+
+
+def busiest_frame(tracks: Sequence[TrackPath]) -> int:
+    """The first frame with the most face tracks on screen (0 when there are none)."""
+    if not tracks:
+        return 0
+    on_screen = np.zeros(max(t.last_frame for t in tracks) + 2, dtype=np.int32)
+    for track in tracks:
+        on_screen[track.first_frame] += 1
+        on_screen[track.last_frame + 1] -= 1
+    return int(np.argmax(np.cumsum(on_screen)))
+
+
+def save_tracks(tracks: Sequence[CheckedTrack], target: Path) -> None:
+    """Keep where each track's face is in every frame, in track order, so a copy can be written
+    later without checking the video again. Positions only: no template, no identity (R11a)."""
+    paths = [track.path for track in tracks]
+    boxes = np.concatenate([p.boxes for p in paths]) if paths else np.zeros((0, 4))
+    partial = target.with_name(f".{target.name}.part")
+    with partial.open("wb") as file:  # an open file: numpy would add ".npz" to a name
+        np.savez_compressed(
+            file,
+            first_frames=np.array([p.first_frame for p in paths], dtype=np.int64),
+            lengths=np.array([len(p.boxes) for p in paths], dtype=np.int64),
+            boxes=boxes,
+        )
+    partial.replace(target)  # whole or not at all: another worker may be writing the same tracks
+
+
+def load_tracks(source: Path) -> list[TrackPath]:
+    """The tracks `save_tracks` kept; raises `VideoError` when they are missing or unreadable."""
+    try:
+        with np.load(source) as kept:
+            first_frames, lengths, boxes = kept["first_frames"], kept["lengths"], kept["boxes"]
+    except (OSError, KeyError, ValueError) as error:
+        raise VideoError(f"the video's face tracks cannot be read ({_reason(error)}): check it again") from None
+    ends = np.cumsum(lengths)
+    return [
+        TrackPath(int(first), boxes[end - length : end])
+        for first, length, end in zip(first_frames, lengths, ends, strict=True)
+    ]
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ class FileState:
     state: str
     """"waiting", "processing", "checked" or "failed"."""
     reason: str | None = None
+    progress: int | None = None
+    """Percent done of a long check (a video's frames) while it runs."""
 
 
 _SHOWN = {
@@ -99,7 +101,8 @@ def add_upload(session: Session, album: Album, filename: str, incoming: Path, me
 
 def file_state(media: Media) -> FileState:
     shown = "failed" if media.check_error else _SHOWN[media.state]
-    return FileState(shown, media.check_error)
+    running = media.state is MediaState.PROCESSING and media.check_progress is not None
+    return FileState(shown, media.check_error, round(media.check_progress * 100) if running else None)
 
 
 def _suffix(filename: str, kind: MediaKind) -> str:

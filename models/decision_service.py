@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from mediacheck.check import CheckedFace, CheckedPhoto, PhotoChecker
 from mediacheck.faces import Box, Face
-from mediacheck.imaging import open_photo
+from mediacheck.imaging import encode_clean, open_photo
 from mediacheck.matching import Match, MatchStatus
 from mediacheck.policy import ChannelDecision, Consents, Policy, decide, decide_unreadable
+from mediacheck.video import VideoError, load_tracks, still
 from mediacheck.visibility import Visibility
 from models import audit_service, policy_service
 from models.audit import Actor
@@ -31,6 +32,7 @@ from models.channels import FACE_MATCHING, Channel
 from models.consent_state import consenting_students, current_consents
 from models.media import ChannelDecision as StoredDecision
 from models.media import DetectedFace, Media, MediaKind, MediaState, Publication, PublicationState, ReviewState
+from models.processing_service import tracks_file
 from models.school import Student
 
 _BY_A_PERSON = (ReviewState.CONFIRMED, ReviewState.TAGGED)
@@ -116,19 +118,28 @@ def redecide(session: Session, media: Media, actor: Actor, reason: str) -> dict[
 
 def render(session: Session, media: Media, channel: str, checker: PhotoChecker) -> tuple[bytes, str] | None:
     """The exact bytes that would go out on `channel` now and their suffix, or None if nothing may.
+    For a video: a JPEG still of the copy (`mediacheck.video.still`), since writing the whole copy
+    takes as long as publishing it.
 
     `checker` only renders (its models load once per process); the policy in force is used."""
-    if media.kind is not MediaKind.PHOTO:
-        return None
     now = standing(session)
     checked = _checked(media, now)
     decision = checked.decisions.get(channel)
     if checked.error or decision is None or not decision.may_go_out:
         return None
+    if media.kind is MediaKind.VIDEO:
+        return _video_still(checked, now.policy.channel(channel).redaction, decision.redact)
     rendering = copy.copy(checker)
     rendering.policy = now.policy
     photo = open_photo(Path(media.storage_path), rendering.settings.max_pixels)
     return rendering.render(checked, photo, channel)
+
+
+def _video_still(checked: CheckedPhoto, style: str, hide: Sequence[int]) -> tuple[bytes, str]:
+    tracks = load_tracks(tracks_file(checked.path))
+    if len(tracks) != len(checked.faces):
+        raise VideoError("the video's face tracks do not belong to its recorded check: check it again")
+    return encode_clean(still(checked.path, tracks, hide, style), "JPEG")
 
 
 def overtaken_publications(session: Session, at: datetime | None = None) -> list[Publication]:

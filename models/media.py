@@ -94,6 +94,8 @@ class Media(Base):
     """When a worker took the file; a file processing for too long is handed out again."""
     check_attempts: Mapped[int] = mapped_column(default=0)
     """How often a worker took the file; a file that keeps stopping the check becomes an error."""
+    check_progress: Mapped[float | None]
+    """Share of a long check done (a video's frames), while it runs."""
 
     album: Mapped[Album | None] = relationship()
     faces: Mapped[list["DetectedFace"]] = relationship(

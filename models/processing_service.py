@@ -8,26 +8,34 @@ that crashes every worker cannot keep them busy for ever.
 """
 
 import copy
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from mediacheck.check import CheckedFace, CheckedPhoto, CheckInputs, PhotoChecker
+from mediacheck.config import AppSettings
 from models import media_service
 from models.audit import Actor
 from models.base import utcnow
+from models.database import settings_of
 from models.errors import NotFound
 from models.gallery_source import check_inputs
 from models.locks import lock_rows
 from models.media import Media, MediaKind, MediaState
 
-STALE_AFTER = timedelta(minutes=15)
-"""A file waiting or processing this long is handed out again (its message or its worker was lost)."""
+STALE_AFTER = timedelta(seconds=AppSettings.model_fields["check_lease_seconds"].default)
+"""By default, a file waiting or processing this long is handed out again (its message or its worker
+was lost); `AppSettings.check_lease_seconds` sets it (`stale_after`)."""
 MAX_CHECK_ATTEMPTS = 3
+PROGRESS_INTERVAL = 1.0
+"""Seconds between two records of a long check's progress."""
+ProgressCallback = Callable[[int, int], None]
 
 
 def claim(session: Session, media_id: int, now: datetime) -> Media | None:
@@ -39,13 +47,13 @@ def claim(session: Session, media_id: int, now: datetime) -> Media | None:
         raise NotFound(f"no media {media_id}")
     if media.state in (MediaState.CHECKED, MediaState.ERROR):
         return None
-    if media.state is MediaState.PROCESSING and media.processing_started_at > now - STALE_AFTER:
+    if media.state is MediaState.PROCESSING and media.processing_started_at > now - stale_after(session):
         return None
     if media.check_attempts >= MAX_CHECK_ATTEMPTS:
         media.state, media.check_error = MediaState.ERROR, "the check stopped without finishing, several times"
         media.checked_at = now
         return None
-    media.state, media.processing_started_at = MediaState.PROCESSING, now
+    media.state, media.processing_started_at, media.check_progress = MediaState.PROCESSING, now, None
     media.check_attempts += 1
     return media
 
@@ -61,13 +69,14 @@ def process(factory: sessionmaker[Session], checker: PhotoChecker, media_id: int
             return None
         path, kind, started = Path(media.storage_path), media.kind, media.processing_started_at
         inputs = check_inputs(session)
-    checked, seen_at = check_file(with_inputs(checker, inputs), path, kind)
+    checked, seen_at = check_file(with_inputs(checker, inputs), path, kind, _progress_recorder(factory, media_id))
     with factory.begin() as session:
         lock_rows(session, Media, [media_id])
         media = session.get(Media, media_id, populate_existing=True)
         if media.state is not MediaState.PROCESSING or media.processing_started_at != started:
             return None  # it was handed to another worker meanwhile: that one records
         media_service.record_check(session, media, checked, inputs.policy.version, actor)
+        media.check_progress = None
         for face, frame_ms in zip(media.faces, seen_at, strict=False):
             face.frame_ms = frame_ms
         return media.state
@@ -82,16 +91,21 @@ def with_inputs(checker: PhotoChecker, inputs: CheckInputs) -> PhotoChecker:
     return ready
 
 
-def check_file(checker: PhotoChecker, path: Path, kind: MediaKind) -> tuple[CheckedPhoto, list[int | None]]:
+def check_file(
+    checker: PhotoChecker, path: Path, kind: MediaKind, on_progress: ProgressCallback | None = None
+) -> tuple[CheckedPhoto, list[int | None]]:
     """The check's outcome in the form the records keep, and the time (ms) each face was seen at.
 
     A video is recorded with one face per face track: where the track is seen largest, clearly
-    visible if it is so anywhere (R1), with the track's one identity (R15)."""
+    visible if it is so anywhere (R1), with the track's one identity (R15). Where each track is in
+    every frame goes to `tracks_file(path)`, to write the copies from at publication."""
     if kind is MediaKind.PHOTO:
         return checker.check(path)[0], []
-    from mediacheck.video import check_video  # PyAV loads only where videos are checked
+    from mediacheck.video import check_video, save_tracks  # PyAV loads only where videos are checked
 
-    video = check_video(checker, path)
+    video = check_video(checker, path, on_progress)
+    if not video.error:
+        save_tracks(video.tracks, tracks_file(path))
     faces, seen_at = [], []
     for track in video.tracks:
         largest = max(track.observations, key=lambda o: o.face.face.box.area)
@@ -102,15 +116,41 @@ def check_file(checker: PhotoChecker, path: Path, kind: MediaKind) -> tuple[Chec
     return checked, seen_at
 
 
+def tracks_file(path: Path) -> Path:
+    """Where the face tracks of the video stored at `path` are kept."""
+    return path.with_name(f"{path.name}.tracks.npz")
+
+
+def _progress_recorder(factory: sessionmaker[Session], media_id: int) -> ProgressCallback:
+    """Record how far a long check is, at most every `PROGRESS_INTERVAL` seconds (each is a write)."""
+    last = 0.0
+
+    def record(done: int, total: int) -> None:
+        nonlocal last
+        if total <= 0 or time.monotonic() - last < PROGRESS_INTERVAL:
+            return
+        last = time.monotonic()
+        with factory.begin() as session:
+            session.execute(update(Media).where(Media.id == media_id).values(check_progress=min(done / total, 1.0)))
+
+    return record
+
+
+def stale_after(session: Session) -> timedelta:
+    """How long a file may wait or be processing before it is handed out again, as configured."""
+    return timedelta(seconds=settings_of(session).check_lease_seconds)
+
+
 def stale_media(session: Session, now: datetime) -> list[int]:
-    """Files whose message or worker was lost: waiting or processing for longer than `STALE_AFTER`."""
+    """Files whose message or worker was lost: waiting or processing for longer than `stale_after`."""
+    stale = now - stale_after(session)
     return list(
         session.scalars(
             select(Media.id)
             .where(
                 or_(
-                    (Media.state == MediaState.UPLOADED) & (Media.uploaded_at < now - STALE_AFTER),
-                    (Media.state == MediaState.PROCESSING) & (Media.processing_started_at < now - STALE_AFTER),
+                    (Media.state == MediaState.UPLOADED) & (Media.uploaded_at < stale),
+                    (Media.state == MediaState.PROCESSING) & (Media.processing_started_at < stale),
                 )
             )
             .order_by(Media.id)

@@ -26,9 +26,11 @@ one reconcile interval at most and never loses it.
 import copy
 import hashlib
 import secrets
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import NoReturn
 
 from sqlalchemy import ColumnElement, exists, select
@@ -39,6 +41,7 @@ from mediacheck.channels.configured import ConfiguredChannels
 from mediacheck.check import CheckedPhoto, PhotoChecker
 from mediacheck.imaging import ImageError, open_photo
 from mediacheck.policy import ChannelDecision, ChannelStatus, Policy
+from mediacheck.video import VideoError, is_video, load_tracks, write_redacted
 from models import audit_service, decision_service, policy_service
 from models.audit import Actor, ActorRole
 from models.base import utcnow
@@ -52,11 +55,11 @@ from models.media import (
     ConsentFollowup,
     DetectedFace,
     Media,
-    MediaKind,
     MediaState,
     Publication,
     PublicationState,
 )
+from models.processing_service import tracks_file
 from models.school import Student
 
 WORKER = Actor(ActorRole.SYSTEM, "worker")
@@ -67,11 +70,9 @@ BY_THE_RULES = frozenset({WITHDRAWN, REVIEWED, OVERTAKEN})
 """Reasons of takedowns the rules asked for: such a copy is replaced by a redacted one where allowed (R5)."""
 PUBLISH_ATTEMPTS = 5
 """Failed channel calls after which a publication gives up (a takedown never does)."""
-LEASE = timedelta(minutes=5)
-"""How long a worker may talk to a channel about one publication before another may take over."""
 LONGEST_WAIT = 600.0
 """Seconds: the retry wait doubles per failed attempt up to this."""
-MEDIA_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+MEDIA_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".mp4": "video/mp4"}
 ON_CHANNEL = (PublicationState.PUBLISHING, PublicationState.PUBLISHED)
 """States in which a copy is on the channel, or on its way, and nobody has asked for it to come down."""
 
@@ -156,13 +157,14 @@ def prepare(
     for _ in range(3):
         with factory.begin() as session:
             media = _media(session, media_id)
-            if media.kind is not MediaKind.PHOTO:
-                raise PublicationRefused("videos are not published by this version: only photos")
             checked, policy = decision_service.checked_photo(session, media), policy_service.check_policy(session)
         decision = checked.decisions.get(channel_key)
         if checked.error or decision is None or not decision.may_go_out:
             raise PublicationRefused(_refusal(channel_key, checked, decision))
-        rendered = _render(checker, checked, policy, channel_key, decision.redact)
+        try:
+            rendered = _render(checker, checked, policy, channel_key, decision.redact)
+        except (ImageError, OSError) as error:
+            raise PublicationRefused(f"cannot make the copy: {error}") from None
         try:
             with factory.begin() as session:
                 publication = request_publication(session, media_id, channel_key, actor, rendered, replaces_id)
@@ -184,10 +186,13 @@ def request_publication(
     """Check consent now, with the media and its students locked, and record the publication as
     `publishing` (R3, R5: the check and the record are one transaction). A publication of this
     media still on its way to this channel is returned as it is: sending it again resumes it."""
-    now = at or utcnow()
     lock_rows(session, Media, [media_id])
     media = _media(session, media_id)
-    lock_rows(session, Student, [face.student_id for face in media.faces if face.student_id])
+    students = [face.student_id for face in media.faces if face.student_id]
+    lock_rows(session, Student, students)
+    now = at or utcnow()  # after the locks: a withdrawal that committed while this waited is in the past now
+    if _dated_after(session, students, now):  # another machine's clock is ahead: its change would not count yet
+        raise PublicationRefused("a consent change is dated later than this server's clock: check the clocks")
     channel = session.scalar(select(Channel).where(Channel.key == channel_key))
     if channel is None or not channel.active:
         raise PublicationRefused(f"no active channel {channel_key!r}")
@@ -198,8 +203,6 @@ def request_publication(
         raise PublicationRefused(f"already on {channel_key} (publication {live.id}, {live.state.value})")
     if media.state is not MediaState.CHECKED:
         raise PublicationRefused(f"this file is {media.state.value}, not checked: it goes nowhere")
-    if media.kind is not MediaKind.PHOTO:
-        raise PublicationRefused("videos are not published by this version: only photos")
     decision = decision_service.current_decisions(session, media, now).get(channel_key)
     if decision is None or not decision.may_go_out:
         raise PublicationRefused(_refusal(channel_key, None, decision))
@@ -457,6 +460,11 @@ def _media(session: Session, media_id: int) -> Media:
     return media
 
 
+def _dated_after(session: Session, student_ids: Sequence[int], now: datetime) -> bool:
+    dated = select(ConsentEvent.id).where(ConsentEvent.student_id.in_(student_ids), ConsentEvent.at > now)
+    return session.scalar(select(exists(dated))) is True
+
+
 def _live(session: Session, media_id: int, channel_id: int) -> Publication | None:
     return session.scalar(
         select(Publication).where(
@@ -476,11 +484,12 @@ def _locked(session: Session, publication_id: int) -> Publication:
 
 
 def _claim(session: Session, publication_id: int, state: PublicationState, now: datetime) -> Publication | None:
-    """Take the publication for one channel call, unless it is in another state or another worker has it."""
+    """Take the publication for one channel call, unless it is in another state or another worker has it.
+    The claim lapses after `channel_lease_seconds`, so a lost worker's publication is picked up again."""
     publication = _locked(session, publication_id)
     if publication.state is not state or (publication.busy_until is not None and publication.busy_until > now):
         return None
-    publication.busy_until = now + LEASE
+    publication.busy_until = now + timedelta(seconds=settings_of(session).channel_lease_seconds)
     return publication
 
 
@@ -573,6 +582,8 @@ def _render(
     checker: PhotoChecker, checked: CheckedPhoto, policy: Policy, channel_key: str, hide: Sequence[int]
 ) -> Rendered:
     """The copy with exactly the faces `hide` redacted, in the style the policy sets for the channel."""
+    if is_video(checked.path):
+        return _render_video(checked, policy, channel_key, hide)
     status = ChannelStatus.REDACTED if hide else ChannelStatus.PUBLISHABLE
     forced = replace(checked, decisions={channel_key: ChannelDecision(status, tuple(hide), ())})
     rendering = copy.copy(checker)  # the loaded models, with the policy in force for the redaction style
@@ -580,6 +591,17 @@ def _render(
     photo = open_photo(checked.path, rendering.settings.max_pixels)
     content, suffix = rendering.render(forced, photo, channel_key)
     return Rendered(content, suffix, tuple(sorted(hide)))
+
+
+def _render_video(checked: CheckedPhoto, policy: Policy, channel_key: str, hide: Sequence[int]) -> Rendered:
+    """The video with the face tracks `hide` redacted in every frame, from the tracks its check kept."""
+    tracks = load_tracks(tracks_file(checked.path))
+    if len(tracks) != len(checked.faces):  # kept by another check than the one recorded: positions mean nothing
+        raise VideoError("the video's face tracks do not belong to its recorded check: check it again")
+    with tempfile.TemporaryDirectory(prefix="mediacheck-") as folder:
+        target = Path(folder) / "copy.mp4"
+        write_redacted(checked.path, target, [tracks[i] for i in hide], policy.channel(channel_key).redaction)
+        return Rendered(target.read_bytes(), ".mp4", tuple(sorted(hide)))
 
 
 def _refusal(channel_key: str, checked: CheckedPhoto | None, decision: ChannelDecision | None) -> str:

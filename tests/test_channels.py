@@ -5,10 +5,12 @@ takedown as done, and turn every failure into a ChannelError that says whether t
 """
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import av
 import httpx
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -25,6 +27,22 @@ def clean_jpeg() -> Upload:
     return Upload(buffer.getvalue(), "p-7f3a9c.jpg", "image/jpeg")
 
 
+def clean_mp4() -> Upload:
+    """A third of a second of H.264, as `mediacheck.video` writes it."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for shade in range(10):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), shade * 20, np.uint8), format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return Upload(buffer.getvalue(), "v-1c9e2b.mp4", "video/mp4")
+
+
+UPLOADS = pytest.mark.parametrize("make_upload", [clean_jpeg, clean_mp4], ids=["photo", "video"])
+
+
 @pytest.fixture(scope="module")
 def wordpress() -> Iterator[WordPressSite]:
     require(wordpress_available(), "WordPress (tests/services/wordpress_setup.sh)")
@@ -38,9 +56,12 @@ def graph() -> Iterator[tuple[str, GraphState]]:
         yield served
 
 
-def test_r5_wordpress_publish_then_takedown_removes_the_file(wordpress: WordPressSite) -> None:
+@UPLOADS
+def test_r5_wordpress_publish_then_takedown_removes_the_file(
+    wordpress: WordPressSite, make_upload: Callable[[], Upload]
+) -> None:
     channel = WordPressChannel("public", wordpress.url, wordpress.user, wordpress.application_password)
-    upload = clean_jpeg()
+    upload = make_upload()
     media_id = channel.publish(upload)
     assert channel.exists(media_id)
     source_url = _source_url(wordpress, media_id)
@@ -69,12 +90,14 @@ def test_site_that_is_down_is_a_retryable_error() -> None:
     assert raised.value.retryable
 
 
-def test_r5_facebook_publish_then_takedown(graph: tuple[str, GraphState]) -> None:
+@UPLOADS
+def test_r5_facebook_publish_then_takedown(graph: tuple[str, GraphState], make_upload: Callable[[], Upload]) -> None:
     url, state = graph
     channel = FacebookPageChannel("facebook", state.page_id, state.token, graph_url=url)
-    upload = clean_jpeg()
+    upload = make_upload()
     photo_id = channel.publish(upload)
     assert state.photos[photo_id] == upload.content, "the multipart upload arrived intact"
+    assert state.edges[photo_id] == ("videos" if upload.media_type == "video/mp4" else "photos")
     assert channel.exists(photo_id)
     channel.unpublish(photo_id)
     assert photo_id not in state.photos

@@ -6,6 +6,7 @@ whole time, biden walking in from the right edge and out through the bottom. Eve
 is known in every frame, so a test can say exactly where each face is.
 """
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -29,6 +30,8 @@ FPS = 30
 SIZE = (480, 270)
 STILL_DETAIL = 0.5
 """Correlation of fine detail between source and output above which a face still shows."""
+HIDDEN_DETAIL = 0.3
+"""Correlation of fine detail below which a face known to be there counts as hidden."""
 _LOOK = 200
 
 
@@ -195,17 +198,32 @@ def decoded(path: Path) -> Iterator[np.ndarray]:
             )
 
 
-def slips(source: Path, output: Path, may_show: dict[int, list[Box]] | None = None) -> list[tuple[int, Box]]:
+def frames_showing(clip: Clip, output: Path, person: str, share: float = 0.25) -> list[int]:
+    """Frames of `output` in which `person`'s face still shows, wherever at least `share` of it is
+    inside the frame (clearly visible needs 40%, R1): ground truth, no detector involved."""
+    boxes = clip.clearly_in_frame(person, share)
+    return [
+        index
+        for index, (before, after) in enumerate(zip(decoded(clip.path), decoded(output), strict=True))
+        if index in boxes and detail_kept(before, after, boxes[index]) >= HIDDEN_DETAIL
+    ]
+
+
+def slips(
+    source: Path, output: Path, may_show: dict[int, list[Box]] | None = None, every: int = 1
+) -> list[tuple[int, Box]]:
     """Every (frame, box) where the output still shows a face that needed hiding.
 
-    Frame by frame, the detector runs on the output; a clearly visible face it finds counts
-    when its fine detail survived (it was not redacted) and a second, independent detector
-    confirms a face there in the source (our detector also takes a raised hand for a face now
-    and then), unless it is one of `may_show`, the consented faces."""
+    Frame by frame (or every `every`th frame), the detector runs on the output; a clearly visible
+    face it finds counts when its fine detail survived (it was not redacted) and a second,
+    independent detector confirms a face there in the source (our detector also takes a raised
+    hand for a face now and then), unless it is one of `may_show`, the consented faces."""
     settings = CheckSettings()
     detector = FaceDetector(settings)
     found = []
     for index, (before, shown) in enumerate(zip(decoded(source), decoded(output), strict=True)):
+        if index % every:
+            continue
         # A tool may round the size up (deface writes 1080p as 1088 rows): compare like with like.
         after = cv2.resize(shown, before.shape[1::-1]) if shown.shape != before.shape else shown
         allowed = (may_show or {}).get(index, [])
@@ -253,3 +271,58 @@ def detail_kept(before: np.ndarray, after: np.ndarray, box: Box) -> float:
 
 def _overlaps(box: Box, others: list[Box], least: float = 0.3) -> bool:
     return any(box.intersection(o) / (box.area + o.area - box.intersection(o)) >= least for o in others)
+
+
+def expect_same_frames_and_sound(source: Path, output: Path) -> None:
+    with av.open(str(source)) as a, av.open(str(output)) as b:
+        frames_a, frames_b = _frame_times(a), _frame_times(b)
+        assert len(frames_a) == len(frames_b)
+        step = 1 / float(a.streams.video[0].average_rate)
+        assert abs(frames_a[-1] - frames_b[-1]) <= step and abs(frames_a[0] - frames_b[0]) <= step
+        if a.streams.audio:
+            assert sound_packets(source) == sound_packets(output), "the sound is copied packet for packet"
+            assert b.streams.audio[0].codec_context.extradata == a.streams.audio[0].codec_context.extradata
+
+
+def _frame_times(container: av.container.InputContainer) -> list[float]:
+    return [float(f.time) for f in container.decode(video=0)]
+
+
+def sound_packets(path: Path) -> list[tuple[Fraction, bytes]]:
+    """Every sound packet: when it plays, and its bytes."""
+    with av.open(str(path)) as container:
+        return [(p.pts * p.time_base, bytes(p)) for p in container.demux(audio=0) if p.size]
+
+
+def phone_video(target: Path, seconds: int = 30, size: tuple[int, int] = (1920, 1080)) -> Path:
+    """The sample clip (lin_manuel_miranda and alex_lacamoire on stage) as a phone films it: H.264
+    at `size` with AAC sound, looped to `seconds` long."""
+    with av.open(str(SAMPLE_CLIP)) as source:
+        rate = source.streams.video[0].average_rate
+        pictures = [f.to_ndarray(format="rgb24") for f in source.decode(video=0)]
+    with av.open(str(SAMPLE_CLIP)) as source:
+        sounds = [f.to_ndarray() for f in source.decode(audio=0)]
+        sample_rate, layout = source.streams.audio[0].rate, source.streams.audio[0].layout.name
+    with av.open(str(target), "w", format="mp4", container_options={"movflags": "+faststart"}) as container:
+        video = container.add_stream("libx264", rate=rate)
+        video.width, video.height, video.pix_fmt = *size, "yuv420p"
+        video.options = {"crf": "23", "preset": "ultrafast"}
+        audio = container.add_stream("aac", rate=sample_rate, layout=layout)
+        for index in range(round(seconds * rate)):
+            picture = cv2.resize(pictures[index % len(pictures)], size, interpolation=cv2.INTER_LINEAR)
+            container.mux(video.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        container.mux(video.encode())
+        _loop_sound(container, audio, sounds, seconds)
+    return target
+
+
+def _loop_sound(container: av.container.OutputContainer, audio, sounds: list[np.ndarray], seconds: int) -> None:
+    rate, layout, played = audio.codec_context.sample_rate, audio.codec_context.layout.name, 0
+    for samples in itertools.cycle(sounds):
+        if played >= seconds * rate:
+            break
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples), format="fltp", layout=layout)
+        frame.sample_rate, frame.pts, frame.time_base = rate, played, Fraction(1, rate)
+        container.mux(audio.encode(frame))
+        played += samples.shape[1]
+    container.mux(audio.encode())

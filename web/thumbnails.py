@@ -2,33 +2,43 @@
 
 Face boxes are stored in upright pixel coordinates of the original, so these views are turned
 upright from the EXIF orientation as the check did; their metadata is dropped like any output.
+A video is shown by its frame with the most faces on screen, as its check found them.
 """
 
 from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from mediacheck.video import VideoError, load_tracks, still
 from models.media import Media, MediaKind
+from models.processing_service import tracks_file
 
 THUMB = 480
 VIEW = 1600
 
 
 def staff_view(media: Media, cache_dir: Path, long_side: int) -> Path | None:
-    """A JPEG of at most `long_side` pixels, or None for a video or a file that cannot be read."""
-    if media.kind is not MediaKind.PHOTO:
-        return None
-    target = cache_dir / f"{media.sha256}-{long_side}.jpg"
+    """A JPEG of at most `long_side` pixels, or None for a file that cannot be read."""
+    checked = media.kind is MediaKind.VIDEO and tracks_file(Path(media.storage_path)).exists()
+    target = cache_dir / f"{media.sha256}-{long_side}{'-checked' if checked else ''}.jpg"  # a video's frame changes
     if target.exists():
         return target
     try:
-        with Image.open(media.storage_path) as image:
-            upright = ImageOps.exif_transpose(image).convert("RGB")
-            upright.thumbnail((long_side, long_side))
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            partial = target.with_suffix(".part")
-            upright.save(partial, "JPEG", quality=85)
-            partial.replace(target)
-    except (OSError, ValueError, Image.DecompressionBombError):
+        upright = _picture(media)
+    except (OSError, ValueError, Image.DecompressionBombError, VideoError):
         return None
+    upright.thumbnail((long_side, long_side))
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    upright.save(partial, "JPEG", quality=85)
+    partial.replace(target)
     return target
+
+
+def _picture(media: Media) -> Image.Image:
+    path = Path(media.storage_path)
+    if media.kind is MediaKind.PHOTO:
+        with Image.open(path) as image:
+            return ImageOps.exif_transpose(image).convert("RGB")
+    tracks = load_tracks(tracks_file(path)) if tracks_file(path).exists() else []
+    return Image.fromarray(still(path, tracks, [], "pixelate"))

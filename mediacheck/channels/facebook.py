@@ -1,4 +1,4 @@
-"""A Facebook Page through the Graph API: `POST /{page-id}/photos`, `DELETE /{photo-id}`."""
+"""A Facebook Page through the Graph API: `POST /{page-id}/photos` (or `/videos`), `DELETE /{object-id}`."""
 
 import httpx
 
@@ -35,16 +35,17 @@ class FacebookPageChannel:
         self.client = httpx.Client(timeout=timeout)
 
     def publish(self, upload: Upload) -> str:
+        edge = "videos" if upload.media_type.startswith("video/") else "photos"
         request = self.client.build_request(
             "POST",
-            f"{self.base}/{self.page_id}/photos",
+            f"{self.base}/{self.page_id}/{edge}",
             data={"access_token": self.token, "published": "true"},
             files={"source": (upload.filename, upload.content, upload.media_type)},
         )
-        photo_id = send(self.client, request).json().get("id")
-        if not photo_id:
-            raise ChannelError("Graph API answered without a photo id", retryable=True)
-        return str(photo_id)
+        object_id = send(self.client, request).json().get("id")
+        if not object_id:
+            raise ChannelError(f"Graph API answered without an id for the {edge[:-1]}", retryable=True)
+        return str(object_id)
 
     def unpublish(self, external_id: str) -> None:
         request = self.client.build_request("DELETE", f"{self.base}/{external_id}", params={"access_token": self.token})

@@ -1,8 +1,8 @@
 """A stand-in for Facebook's Graph API on 127.0.0.1, faithful to the calls mediacheck makes.
 
-`POST /{version}/{page-id}/photos` (multipart, `source` file, page access token), `GET` and
-`DELETE /{version}/{photo-id}`; Graph-style error bodies; and a failure mode that answers
-500s or stalls past the client's timeout, for the retry and takedown-pending tests.
+`POST /{version}/{page-id}/photos` and `/videos` (multipart, `source` file of the edge's kind, page
+access token), `GET` and `DELETE /{version}/{object-id}`; Graph-style error bodies; and a failure
+mode that answers 500s or stalls past the client's timeout, for the retry and takedown-pending tests.
 """
 
 import itertools
@@ -26,10 +26,20 @@ class GraphState:
     page_id: str
     token: str
     photos: dict[str, bytes] = field(default_factory=dict)
+    """Every object on the page, photos and videos, by id."""
+    edges: dict[str, str] = field(default_factory=dict)
+    """The edge each object was posted to: "photos" or "videos"."""
     failure: Literal["none", "error500", "stall"] = "none"
     stall_seconds: float = 5.0
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(10_000_001))
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+UPLOAD_KINDS = {
+    "photos": ("image/", (324, "(#324) Missing or invalid image file")),
+    "videos": ("video/", (352, "(#352) The video file you selected is in a format that we don't support.")),
+}
+"""Per edge: the content type its `source` must have, and Graph's error when it has not."""
 
 
 def _error(code: int, message: str, kind: str = "OAuthException", **extra: object) -> dict:
@@ -46,7 +56,7 @@ class GraphHandler(BaseHTTPRequestHandler):
         if self._failing():
             return
         parts = urlsplit(self.path).path.strip("/").split("/")
-        if len(parts) != 3 or parts[2] != "photos":
+        if len(parts) != 3 or parts[2] not in UPLOAD_KINDS:
             return self._reply(400, _error(2500, "Unknown path components"))
         if parts[1] != self.state.page_id:
             return self._reply(400, _error(100, "Unsupported post request.", "GraphMethodException", error_subcode=33))
@@ -55,9 +65,13 @@ class GraphHandler(BaseHTTPRequestHandler):
             return self._reply(400, _error(190, "Invalid OAuth access token data."))
         if not fields.get("source"):
             return self._reply(400, _error(324, "(#324) Requires upload file"))
+        kind, (code, message) = UPLOAD_KINDS[parts[2]]
+        if not self._types.get("source", "").startswith(kind):
+            return self._reply(400, _error(code, message))
         with self.state.lock:
             photo_id = str(next(self.state.ids))
             self.state.photos[photo_id] = fields["source"]
+            self.state.edges[photo_id] = parts[2]
         self._reply(200, {"id": photo_id, "post_id": f"{self.state.page_id}_{photo_id}"})
 
     def do_GET(self) -> None:
@@ -99,8 +113,10 @@ class GraphHandler(BaseHTTPRequestHandler):
         head = f"Content-Type: {self.headers.get('Content-Type', '')}\r\n\r\n".encode()
         message = BytesParser(policy=HTTP).parsebytes(head + body)
         fields: dict[str, bytes | str] = {}
+        self._types: dict[str, str] = {}
         for part in message.iter_parts() if message.is_multipart() else []:
             name = part.get_param("name", header="content-disposition")
+            self._types[name] = part.get_content_type()
             payload = part.get_payload(decode=True) or b""
             fields[name] = payload if part.get_filename() else payload.decode()
         return fields

@@ -8,30 +8,34 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from models.database import make_engine, session_factory
-from models.media import DetectedFace, Media, Publication, PublicationState
+from models.media import DetectedFace, Media, PublicationState
 from models.school import Student
 from tests.samples import EVENTS
-from tests.web.servers import ADMIN_PASSWORD, Server
+from tests.web.journeys import (
+    PROCESSING_SECONDS,
+    demo_link,
+    logged_in,
+    published_files,
+    records_session,
+    wait_for_publication,
+    wait_until_checked,
+)
+from tests.web.servers import Server
 from tests.worker.workers import wait_for
 
-LAPTOP = {"width": 1366, "height": 860}
 PHONE = {"width": 390, "height": 844}
 HIDDEN, KEPT = 10, 5
 """Mean change of a face's pixels in a copy: re-encoding alone changes ~1.5, redaction ~25."""
-PROCESSING_SECONDS = 300
-"""Generous: the worker checks the demo album and these uploads one file at a time on a busy machine."""
 
 
 def test_teacher_uploads_photos_and_sees_which_were_processed_and_which_refused(
     browser: Browser, demo_app: Server, artifacts: Path, tmp_path: Path
 ) -> None:
     """Journey (a): five files at once, one of them corrupt; four are checked, one is named with its reason."""
-    page = _logged_in(browser, demo_app, "teacher")
+    page = logged_in(browser, demo_app, "teacher")
     page.goto(f"{demo_app.url}/albums")
     page.fill("input[name=name]", "Sports day")
     page.click("text=Create album")
@@ -57,8 +61,8 @@ def test_communications_previews_the_redacted_public_copy_and_publishes_it_to_th
 ) -> None:
     """Journey (b): traffic lights; the public preview hides the unknown child (R3, R11); what arrives in
     the folder channel is exactly the preview, without metadata or names (R10)."""
-    media = _wait_until_checked(demo_app, "obama_and_biden.jpg")
-    page = _logged_in(browser, demo_app, "comms")
+    media = wait_until_checked(demo_app, "obama_and_biden.jpg")
+    page = logged_in(browser, demo_app, "comms")
     page.goto(f"{demo_app.url}/library")
     page.click("text=School musical (demo)")
     tile = page.locator(f'li.tile[data-media="{media.id}"]')
@@ -73,7 +77,7 @@ def test_communications_previews_the_redacted_public_copy_and_publishes_it_to_th
     page.screenshot(path=artifacts / "b2-communications-photo-and-previews.png", full_page=True)
     page.click("text=Publish to Public website")
     expect(page.locator(".flash")).to_contain_text("1 queued for publication on public")
-    published = wait_for(lambda: _published_files(demo_app, "public", before=set()), PROCESSING_SECONDS, "the copy")
+    published = wait_for(lambda: published_files(demo_app, "public", before=set()), PROCESSING_SECONDS, "the copy")
     copy = published.pop()
     assert copy.read_bytes() == preview, "what went out is exactly the preview"
     assert "obama" not in copy.name and "biden" not in copy.name
@@ -89,16 +93,16 @@ def test_parent_withdraws_public_consent_on_a_phone_and_the_photo_comes_back_red
 ) -> None:
     """Journey (c): Kit's photo is on the public site; the parent switches public off on the personal link,
     on a phone; the copy is taken down and replaced by one with Kit hidden (R5), the page says so."""
-    media = _wait_until_checked(demo_app, "kit_harington_alone.jpg")
-    staff = _logged_in(browser, demo_app, "comms")
+    media = wait_until_checked(demo_app, "kit_harington_alone.jpg")
+    staff = logged_in(browser, demo_app, "comms")
     staff.goto(f"{demo_app.url}/media/{media.id}")
-    before = _published_files(demo_app, "public", before=set())
+    before = published_files(demo_app, "public", before=set())
     staff.click("text=Publish to Public website")
-    first = _wait_for_publication(demo_app, media.id, PublicationState.PUBLISHED)
-    original = wait_for(lambda: _published_files(demo_app, "public", before), PROCESSING_SECONDS, "Kit's copy")
+    first = wait_for_publication(demo_app, media.id, PublicationState.PUBLISHED)
+    original = wait_for(lambda: published_files(demo_app, "public", before), PROCESSING_SECONDS, "Kit's copy")
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2, locale="nl-NL")
     parent = phone.new_page()
-    parent.goto(_demo_link(demo_app))
+    parent.goto(demo_link(demo_app))
     expect(parent.locator("h1")).to_contain_text("Kit")
     assert parent.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "no sideways scrolling"
     parent.screenshot(path=artifacts / "c1-parent-consent-page-phone.png", full_page=True)
@@ -108,9 +112,9 @@ def test_parent_withdraws_public_consent_on_a_phone_and_the_photo_comes_back_red
     expect(parent.locator(".takedown")).to_contain_text("Openbare website")
     parent.screenshot(path=artifacts / "c2-parent-withdrawn-phone.png", full_page=True)
     wait_for(lambda: not any(p.exists() for p in original), PROCESSING_SECONDS, "the public copy to be taken down")
-    replacement = _wait_for_publication(demo_app, media.id, PublicationState.PUBLISHED, replaces=first.id)
+    replacement = wait_for_publication(demo_app, media.id, PublicationState.PUBLISHED, replaces=first.id)
     assert replacement.redacted_positions, "the copy that came back hides Kit's face"
-    copy = wait_for(lambda: _published_files(demo_app, "public", before | original), 30, "the redacted copy").pop()
+    copy = wait_for(lambda: published_files(demo_app, "public", before | original), 30, "the redacted copy").pop()
     assert _change_inside(copy.read_bytes(), media, _face(demo_app, media.id, "1003")) > HIDDEN
     staff.goto(f"{demo_app.url}/publications")
     staff.screenshot(path=artifacts / "c3-communications-after-withdrawal.png", full_page=True)
@@ -128,7 +132,7 @@ def test_admin_imports_a_csv_with_one_bad_line_and_sees_its_number(
         "2003,Cas,Mulder,2013-07-09,8A,Ilse Mulder,ilse@example.org\n",
         encoding="utf-8",
     )
-    page = _logged_in(browser, demo_app, "admin")
+    page = logged_in(browser, demo_app, "admin")
     page.goto(f"{demo_app.url}/admin")
     page.set_input_files("input[name=file]", csv)
     page.click("text=Import CSV")
@@ -139,57 +143,9 @@ def test_admin_imports_a_csv_with_one_bad_line_and_sees_its_number(
     page.screenshot(path=artifacts / "d1-admin-import-error.png", full_page=True)
 
 
-def _logged_in(browser: Browser, server: Server, username: str) -> Page:
-    page = browser.new_context(viewport=LAPTOP).new_page()
-    page.set_default_timeout(30_000)
-    page.goto(f"{server.url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", _password(server, username))
-    page.click("button[type=submit]")
-    expect(page.locator(".who")).to_contain_text(username if username != "comms" else "communications")
-    return page
-
-
-def _password(server: Server, username: str) -> str:
-    if username == "admin":
-        return ADMIN_PASSWORD
-    return re.search(rf"demo account '{username}', password: (\S+)", server.output())[1]
-
-
-def _demo_link(server: Server) -> str:
-    return re.search(r"a parent's consent link: (\S+)", server.output())[1]
-
-
-def _session(server: Server) -> Session:
-    engine = make_engine(server.settings.database_url)
-    return session_factory(server.settings, engine)()
-
-
-def _wait_until_checked(server: Server, filename: str) -> Media:
-    def checked() -> Media | None:
-        with _session(server) as session:
-            media = session.scalar(select(Media).where(Media.filename == filename).order_by(Media.id).limit(1))
-            return media if media is not None and media.checked_at is not None else None
-
-    return wait_for(checked, PROCESSING_SECONDS, f"{filename} to be checked", interval=0.5)
-
-
-def _wait_for_publication(
-    server: Server, media_id: int, state: PublicationState, replaces: int | None = None
-) -> Publication:
-    def found() -> Publication | None:
-        with _session(server) as session:
-            query = select(Publication).where(Publication.media_id == media_id, Publication.state == state)
-            if replaces is not None:
-                query = query.where(Publication.replaces_id == replaces)
-            return session.scalar(query.order_by(Publication.id.desc()).limit(1))
-
-    return wait_for(found, PROCESSING_SECONDS, f"a {state.value} publication of media {media_id}", interval=0.5)
-
-
 def _face(server: Server, media_id: int, student_number: str | None) -> DetectedFace:
     """The one clearly visible face of that student in the media (None: of nobody enrolled)."""
-    with _session(server) as session:
+    with records_session(server) as session:
         query = select(DetectedFace).where(DetectedFace.media_id == media_id, DetectedFace.clearly_visible)
         if student_number is None:
             query = query.where(DetectedFace.student_id.is_(None))
@@ -198,11 +154,6 @@ def _face(server: Server, media_id: int, student_number: str | None) -> Detected
         faces = session.scalars(query).all()
     assert len(faces) == 1
     return faces[0]
-
-
-def _published_files(server: Server, channel: str, before: set[Path]) -> set[Path]:
-    folder = server.settings.data_dir / "published" / channel
-    return {p for p in folder.glob("*") if not p.name.startswith(".")} - before if folder.exists() else set()
 
 
 def _change_inside(rendered: bytes, media: Media, face: DetectedFace) -> float:

@@ -138,14 +138,16 @@ def media(factory: sessionmaker[Session], media_id: int) -> Media:
         return found
 
 
-def upload(records: sessionmaker[Session], settings: AppSettings, photo: Path) -> int:
-    """Store a copy of `photo` as an upload, the way the web app does, and record it."""
+def upload(
+    records: sessionmaker[Session], settings: AppSettings, photo: Path, kind: MediaKind = MediaKind.PHOTO
+) -> int:
+    """Store a copy of `photo` (or video) as an upload, the way the web app does, and record it."""
     digest = hashlib.sha256(photo.read_bytes()).hexdigest()
     stored = settings.data_dir / "media" / f"{digest}{photo.suffix}"
     stored.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(photo, stored)
     with records.begin() as session:
-        return media_service.add_media(session, photo.name, stored, digest, MediaKind.PHOTO, STAFF).id
+        return media_service.add_media(session, photo.name, stored, digest, kind, STAFF).id
 
 
 def state_of(records: sessionmaker[Session], media_id: int) -> MediaState:
@@ -174,3 +176,26 @@ def replacement_of(records: sessionmaker[Session], publication_id: int) -> Publi
                 Publication.replaces_id == publication_id, Publication.state == PublicationState.PUBLISHED
             )
         )
+
+
+def grant(factory: sessionmaker[Session], student_id: int, channel: str) -> None:
+    with factory.begin() as session:
+        decide(session, session.get(Student, student_id), channel, granted=True)
+
+
+def channel_files(settings: AppSettings, channel: str) -> list[str]:
+    """The files on a folder channel that is not configured otherwise (`data_dir/published/<key>`)."""
+    folder = settings.data_dir / "published" / channel
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) if folder.exists() else []
+
+
+def large_photo(directory: Path, *sources: Path) -> Path:
+    """A 12-megapixel JPEG (4000×3000, a phone camera's) tiled from `sources`: its check takes seconds."""
+    canvas = Image.new("RGB", (4000, 3000))
+    for index, source in enumerate(sources[:4]):
+        with Image.open(source) as tile:
+            canvas.paste(tile.convert("RGB").resize((2000, 1500)), (index % 2 * 2000, index // 2 * 1500))
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "IMG_4000x3000.jpg"
+    canvas.save(path, "JPEG", quality=90)
+    return path

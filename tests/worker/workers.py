@@ -12,10 +12,15 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
+import redis
+
 from mediacheck.config import AppSettings
+from tests.services.require import require
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = "redis://127.0.0.1:6379/11"
+"""The shared Redis's database for the worker tests; each run uses queues of its own (`queue_name`)."""
 
 
 def environment(settings: AppSettings) -> dict[str, str]:
@@ -27,6 +32,8 @@ def environment(settings: AppSettings) -> dict[str, str]:
         "QUEUE_NAME": settings.queue_name,
         "RECONCILE_SECONDS": str(settings.reconcile_seconds),
         "RETRY_SECONDS": str(settings.retry_seconds),
+        "CHECK_LEASE_SECONDS": str(settings.check_lease_seconds),
+        "CHANNEL_LEASE_SECONDS": str(settings.channel_lease_seconds),
         "CHANNEL_ADAPTERS": json.dumps(settings.channel_adapters),
     }
     return {f"MEDIACHECK_{name}": value for name, value in values.items()}
@@ -77,3 +84,34 @@ def wait_for(condition: Callable[[], T], seconds: float, what: str, interval: fl
             return result
         time.sleep(interval)
     raise AssertionError(f"waited {seconds:.0f} s for {what}")
+
+
+def kill(process: subprocess.Popen) -> None:
+    """SIGKILL the worker's whole process group at once (main process, pool, beat), as a power cut or the
+    OOM killer would: nothing gets to acknowledge, give back or roll back what it was doing."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def redis_available(url: str = REDIS_URL) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+@contextmanager
+def own_redis_queues(settings: AppSettings) -> Iterator[None]:
+    """Require the shared Redis of `settings.broker_url`; afterwards remove this run's queues, bindings and
+    the messages a killed worker left unacknowledged (kombu's `unacked` hash), and only those: it is shared."""
+    require(redis_available(settings.broker_url), f"Redis at {settings.broker_url}")
+    try:
+        yield
+    finally:
+        client = redis.Redis.from_url(settings.broker_url)
+        for key in client.scan_iter(f"*{settings.queue_name}*"):
+            client.delete(key)
+        for tag, message in client.hgetall("unacked").items():
+            if json.loads(message)[2].startswith(f"{settings.queue_name}."):  # [message, exchange, routing key]
+                client.hdel("unacked", tag)
+                client.zrem("unacked_index", tag)

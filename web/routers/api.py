@@ -38,6 +38,8 @@ class FileOut(BaseModel):
     state: str
     """processing, checked or failed."""
     reason: str | None
+    progress: int | None
+    """Percent done while a long file (a video) is processed."""
 
 
 class ChannelOut(BaseModel):

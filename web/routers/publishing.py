@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from mediacheck.imaging import ImageError
 from mediacheck.policy import ChannelDecision
 from models import album_service, audit_service, decision_service, publication_service, review_service
 from models.channels import Channel
@@ -89,10 +90,14 @@ def photo_page(request: Request, media_id: int, staff: PhotoViewer) -> Response:
 
 @router.get("/media/{media_id}/preview/{channel}")
 def preview(request: Request, media_id: int, channel: str, staff: Publisher) -> Response:
-    """Exactly the bytes that would go out on the channel now (`PhotoChecker.render`), or 404."""
+    """Exactly the bytes that would go out on the channel now (`PhotoChecker.render`), or 404; for a
+    video, a still of its copy."""
     state = web_state(request)
     with transaction(request) as session:
-        rendered = decision_service.render(session, _media(session, media_id), channel, state.checker())
+        try:
+            rendered = decision_service.render(session, _media(session, media_id), channel, state.checker())
+        except ImageError as error:  # a video whose tracks or frames cannot be read: it goes nowhere either
+            raise NotFound(f"no preview: {error}") from None
     if rendered is None:
         raise NotFound("nothing of this media may go out on this channel now")
     content, suffix = rendered

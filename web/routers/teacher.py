@@ -127,11 +127,4 @@ def _take_in(request: Request, album_id: int, staff: Staff, name: str, incoming:
 
 
 def _file_json(media: Media) -> dict:
-    state = album_service.file_state(media)
-    return {
-        "id": media.id,
-        "name": media.filename,
-        "kind": media.kind.value,
-        "state": state.state,
-        "reason": state.reason,
-    }
+    return {"id": media.id, "name": media.filename, "kind": media.kind.value, **vars(album_service.file_state(media))}

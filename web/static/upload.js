@@ -82,6 +82,11 @@
     li.querySelector(".retry").hidden = false;
   }
 
+  function stateText(file) {
+    const done = file.progress === null || file.progress === undefined ? "" : " " + file.progress + "%";
+    return labels[file.state] + done + (file.reason ? ": " + file.reason : "");
+  }
+
   function row(file) {
     let tr = table.querySelector('tr[data-media="' + file.id + '"]');
     if (!tr) {
@@ -94,9 +99,9 @@
     tr.cells[0].textContent = file.name;
     tr.cells[1].textContent = file.kind;
     tr.cells[2].className = "state state-" + file.state;
-    tr.cells[2].textContent = labels[file.state] + (file.reason ? ": " + file.reason : "");
+    tr.cells[2].textContent = stateText(file);
     const li = list.querySelector('li[data-media="' + file.id + '"]');
-    if (li) setStatus(li, "uploaded state-" + file.state, "uploaded · " + labels[file.state] + (file.reason ? ": " + file.reason : ""));
+    if (li) setStatus(li, "uploaded state-" + file.state, "uploaded · " + stateText(file));
   }
 
   function follow() {
