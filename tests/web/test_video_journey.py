@@ -28,7 +28,7 @@ from tests.web.servers import Server
 from tests.worker.workers import wait_for
 
 NAME = "musical-night.mp4"
-EVERY = 10
+EVERY = 15
 """Frames between two that are searched for faces that should not show (tests/test_video.py searches
 every frame of shorter clips)."""
 
