@@ -106,15 +106,17 @@ def _database(kind: str, root: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def students(records: sessionmaker[Session], count: int) -> list[int]:
-    """`count` students, each with consent for the public website and for face matching."""
+def students(
+    records: sessionmaker[Session], count: int, purposes: tuple[str, ...] = ("public", FACE_MATCHING)
+) -> list[int]:
+    """`count` students, each with consent for `purposes` (default: the public website and face matching)."""
     rows = [f"{5000 + n},Kid{n},Family{n},2014-03-04,7B,,Parent{n},parent{n}@example.org,," for n in range(count)]
     with records.begin() as session:
         import_roster(session, parse_roster(roster(*rows), TODAY), STAFF, TODAY)
     with records.begin() as session:
         found = list(session.scalars(select(Student).order_by(Student.id)))
         for student in found:
-            for purpose in ("public", FACE_MATCHING):
+            for purpose in purposes:
                 decide(session, student, purpose, granted=True)
         return [s.id for s in found]
 
