@@ -74,10 +74,11 @@ def face_match(face: DetectedFace, recognisable: frozenset[str]) -> Match:
 
 def checked_photo(session: Session, media: Media, at: datetime | None = None) -> CheckedPhoto:
     """The media's check result as the core knows it, with the decisions made now (or at `at`)."""
-    return _checked(media, standing(session, at))
+    return decided(media, standing(session, at))
 
 
-def _checked(media: Media, now: Standing) -> CheckedPhoto:
+def decided(media: Media, now: Standing) -> CheckedPhoto:
+    """`checked_photo` with consent and policy read once already, for deciding many media."""
     path = Path(media.storage_path)
     if media.state is not MediaState.CHECKED or media.check_error:
         error = media.check_error or "not checked yet"
@@ -96,7 +97,7 @@ def decisions_for(
 ) -> dict[int, dict[str, ChannelDecision]]:
     """The decisions made now (or at `at`) for many media at once (an album's traffic lights)."""
     now = standing(session, at)
-    return {media.id: _checked(media, now).decisions for media in medias}
+    return {media.id: decided(media, now).decisions for media in medias}
 
 
 def redecide(session: Session, media: Media, actor: Actor, reason: str) -> dict[str, ChannelDecision]:
@@ -123,7 +124,7 @@ def render(session: Session, media: Media, channel: str, checker: PhotoChecker) 
 
     `checker` only renders (its models load once per process); the policy in force is used."""
     now = standing(session)
-    checked = _checked(media, now)
+    checked = decided(media, now)
     decision = checked.decisions.get(channel)
     if checked.error or decision is None or not decision.may_go_out:
         return None

@@ -293,12 +293,15 @@ def request_takedown(
     """Ask for the copy to come down (R5). Asking again for one already on its way down changes nothing."""
     publication = _locked(session, publication_id)
     if publication.state in ON_CHANNEL:
-        _mark_takedown(publication, reason, at or utcnow())
-        detail = {"media": publication.media_id, "channel": publication.channel.key, "reason": reason}
-        audit_service.record(
-            session, actor, "publication.takedown_request", "publication", publication.id, None, detail
-        )
+        _ask_takedown(session, publication, reason, actor, at or utcnow())
     return publication
+
+
+def _ask_takedown(session: Session, publication: Publication, reason: str, actor: Actor, now: datetime) -> None:
+    """`request_takedown` for a publication locked and read already."""
+    _mark_takedown(publication, reason, now)
+    detail = {"media": publication.media_id, "channel": publication.channel.key, "reason": reason}
+    audit_service.record(session, actor, "publication.takedown_request", "publication", publication.id, None, detail)
 
 
 def take_down(
@@ -551,13 +554,13 @@ def _mark_unpublished(publication: Publication, now: datetime) -> None:
     publication.busy_until = publication.next_attempt_at = None
 
 
-def _overtaken(session: Session, publication: Publication, now: datetime) -> bool:
+def _overtaken(publication: Publication, now: decision_service.Standing) -> bool:
     """The rules in force now no longer allow the copy as it went out. A media checked again since has
     new face positions, so the recorded redactions say nothing any more: it comes down (fail closed)."""
     media = publication.media
     if media.checked_at is None or media.checked_at > publication.published_at:
         return True
-    decision = decision_service.current_decisions(session, media, now).get(publication.channel.key)
+    decision = decision_service.decided(media, now).decisions.get(publication.channel.key)
     return (
         decision is None or not decision.may_go_out or bool(set(decision.redact) - set(publication.redacted_positions))
     )
@@ -566,11 +569,22 @@ def _overtaken(session: Session, publication: Publication, now: datetime) -> boo
 def _take_down_overtaken(
     session: Session, candidates: Sequence[Publication], reason: str, actor: Actor, now: datetime
 ) -> list[Publication]:
-    overtaken = []
-    for candidate in candidates:
-        publication = _locked(session, candidate.id)
-        if publication.state in ON_CHANNEL and _overtaken(session, publication, now):
-            overtaken.append(request_takedown(session, publication.id, reason, actor, now))
+    """Lock the candidates in one statement, read them again with what deciding needs, read consent
+    and policy once, and ask for those the rules no longer allow to come down (a withdrawal may touch
+    hundreds of copies: per-copy reads and locks made its takedowns wait seconds)."""
+    ids = [candidate.id for candidate in candidates]
+    lock_rows(session, Publication, ids)
+    fresh = session.scalars(
+        select(Publication)
+        .where(Publication.id.in_(ids))
+        .order_by(Publication.id)
+        .options(selectinload(Publication.channel), selectinload(Publication.media).selectinload(Media.faces))
+        .execution_options(populate_existing=True)
+    ).all()
+    standing = decision_service.standing(session, now)
+    overtaken = [p for p in fresh if p.state in ON_CHANNEL and _overtaken(p, standing)]
+    for publication in overtaken:
+        _ask_takedown(session, publication, reason, actor, now)
     return overtaken
 
 
