@@ -8,8 +8,10 @@ compared with the unredacted photo. A face essentially unchanged, still matched 
 or still found with part of its detail left is a leak, whatever the check's JSON claims. A photo
 not written for a channel cannot leak.
 
-Also measured: over-redaction of consenting people, detection recall of clearly visible faces by
-size, rotation and blur band, the identity confusion matrix, and the time per photo.
+Also measured: over-redaction of consenting people (faces the check itself redacted or sent to
+review; those only held because another face put their photo in review are counted apart),
+detection recall of clearly visible faces by size, rotation and blur band, the identity confusion
+matrix, and the time per photo.
 
     python -m benchmarks.privacy_eval --photos 300 --seed 1
 """
@@ -309,7 +311,15 @@ class ChannelResult:
     consenting_faces: int
     """Clearly visible faces of enrolled people who consented to this channel."""
     over_redacted: int
+    """Of those, the ones the check itself hid: redacted, or sent to review because their own match
+    was unsure. A consenting face in a photo held for another face's sake is not one (`held`)."""
     over_redaction_causes: dict[str, int]
+    over_redaction_by_size: dict[str, tuple[int, int]]
+    """Published size band → (over-redacted, consenting faces): which band misses the target."""
+    held: dict[str, int]
+    """Consenting faces the check let through that still wait, because another face put their
+    photo in review or got it blocked: the reviewer's work and the policy's, not over-redaction."""
+    photos_in_review: int
 
     @property
     def over_redaction_share(self) -> float:
@@ -456,33 +466,47 @@ def _channel_result(
     channel: str, visible: Visible, images: dict[str, dict], found: Found, cast: Cast, inspections: list[Inspection]
 ) -> ChannelResult:
     mine = [i for i in inspections if i.channel == channel]
-    causes = Counter(
-        cause
+    consenting = [
+        (photo, face, images[photo.file], found[photo.file][index])
         for photo, index, face in visible
         if cast.consents_to(face.identity, channel)
-        and (cause := _over_redaction(images[photo.file], channel, found[photo.file][index]))
-    )
+    ]
+    hidden = [(p, f, cause) for p, f, image, d in consenting if (cause := over_redaction(image, channel, d))]
+    waiting = Counter(cause for _, _, image, d in consenting if (cause := held(image, channel, d)))
+    by_size = {
+        band: (sum(test(p, f) for p, f, _ in hidden), sum(test(p, f) for p, f, _, _ in consenting))
+        for band, test in _bands(SIZE_BANDS, lambda f: f.published_height, "px")
+    }
     return ChannelResult(
         channel,
         unconsented_faces=sum(not cast.consents_to(f.identity, channel) for _, _, f in visible),
         published_unconsented=len(mine),
         leaks=tuple(i for i in mine if i.evidence.is_leak),
         blobs_detected=sum(i.evidence.blob_detected for i in mine),
-        consenting_faces=sum(cast.consents_to(f.identity, channel) for _, _, f in visible),
-        over_redacted=sum(causes.values()),
-        over_redaction_causes=dict(causes),
+        consenting_faces=len(consenting),
+        over_redacted=len(hidden),
+        over_redaction_causes=dict(Counter(cause for _, _, cause in hidden)),
+        over_redaction_by_size=by_size,
+        held=dict(waiting),
+        photos_in_review=sum(image["channels"][channel]["status"] == "review" for image in images.values()),
     )
 
 
-def _over_redaction(image: dict, channel: str, detected: int | None) -> str | None:
-    """Why a consenting face does not go out as is, or None when it does."""
-    decision = image["channels"][channel]
-    if decision["status"] in ("blocked", "review"):
-        return f"photo {decision['status']}"
-    if detected is None or detected not in decision["redact"]:
+def over_redaction(image: dict, channel: str, detected: int | None) -> str | None:
+    """Why the check hid a consenting face, or None when it did not (a missed face goes out as is)."""
+    if detected is None or detected not in image["channels"][channel]["redact"]:
         return None
     face = image["faces"][detected]
+    if face["match"] == "unsure":
+        return "sent to review"
     return f"redacted: {face['match']}" + (f" as {face['person']}" if face["match"] == "matched" else "")
+
+
+def held(image: dict, channel: str, detected: int | None) -> str | None:
+    """Why a consenting face the check let through still waits: its photo is in review or blocked."""
+    decision = image["channels"][channel]
+    hidden = detected is not None and detected in decision["redact"]
+    return None if hidden or decision["status"] not in ("review", "blocked") else f"photo {decision['status']}"
 
 
 def _bands(edges: tuple[float, ...], measure: Callable[[TruthFace], float], unit: str) -> list[Group]:
@@ -598,11 +622,20 @@ def print_report(console: Console, report: Report) -> None:
         f"(seed {report.seed}); enrolled: {', '.join(report.cast['enrolled'])}"
     )
     table = Table(
-        "channel", "unconsented", "of which out", "leaks", "blobs", "consenting", "over-redacted", "share", "causes"
+        "channel",
+        "unconsented",
+        "of which out",
+        "leaks",
+        "blobs",
+        "consenting",
+        "over-redacted",
+        "share",
+        "causes",
+        "held with photo",
+        "photos in review",
     )
     for c in report.channels:
         style = "red" if c.leaks else "green"
-        causes = ", ".join(f"{k}: {v}" for k, v in sorted(c.over_redaction_causes.items()))
         table.add_row(
             c.channel,
             str(c.unconsented_faces),
@@ -612,9 +645,14 @@ def print_report(console: Console, report: Report) -> None:
             str(c.consenting_faces),
             str(c.over_redacted),
             f"{c.over_redaction_share:.1%}",
-            causes,
+            _counts(c.over_redaction_causes),
+            _counts(c.held),
+            str(c.photos_in_review),
         )
     console.print(table)
+    for c in report.channels:
+        bands = (f"{band} {hid / n:.0%} ({hid}/{n})" for band, (hid, n) in c.over_redaction_by_size.items() if n)
+        console.print(f"over-redaction by size, {c.channel}: " + ", ".join(bands))
     for title, bands in (
         ("size (published px)", report.recall_by_size),
         ("rotation", report.recall_by_rotation),
@@ -643,6 +681,10 @@ def print_report(console: Console, report: Report) -> None:
     for c in report.channels:
         for leak in c.leaks[:20]:
             console.print(f"[red]leak[/] {c.channel} {describe(leak)}")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
 
 
 def describe(leak: Inspection) -> str:

@@ -6,6 +6,7 @@ that fill the frame, then merges them.
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,11 @@ _LOOK_SIZE = 128
 """Side, in px, of a second look's detector input."""
 _LOOK_FACE_PX = 48
 """Size a weak spot is scaled to in a second look: large enough for CenterFace to be sure."""
+_SHRUNK_LOOK_FACE_PX = 32
+"""Size of one last, upright look: shrinking a smeared face sharpens it. Of 68 faces the
+whole-image passes missed (300 generated photos), looks at their true spots found 27 so, against
+9 at 48 px; turned looks at 32 px would find 6 more but cost two more detector runs on every weak
+spot (detection of a 12 MP photo 1.54 times as slow instead of 1.14)."""
 _SPOT_SHARE = 0.5
 
 
@@ -85,9 +91,9 @@ class FaceDetector:
     `detect` is thread-unsafe.
 
     A face tilted past ~30°, motion-blurred or partly hidden often scores only a little in the
-    whole-image passes. Every spot scoring `candidate_threshold` or more is cut out, enlarged and
-    looked at again upright and turned both ways (`second_look_angles`); it is a face when any of
-    those looks scores `detection_threshold`.
+    whole-image passes. Every spot scoring `candidate_threshold` or more is cut out, scaled and
+    looked at again upright and turned both ways (`second_look_angles`), then once more upright and
+    shrunk; it is a face when any of those looks scores `detection_threshold`.
     """
 
     def __init__(self, settings: CheckSettings, model: Path = CENTERFACE_MODEL) -> None:
@@ -113,11 +119,14 @@ class FaceDetector:
             spots += self._detect_in(source, (width, height), self.settings.candidate_threshold)
         faces = [f for f in spots if f.score >= self.settings.detection_threshold]
         weak = _merge(
-            [f for f in spots if f.score < self.settings.detection_threshold and self._could_matter(f, pixels)]
+            [f for f in spots if f.score < self.settings.detection_threshold and self._could_matter(f, pixels)],
+            _overlapping,
         )
         for spot in weak:
-            if all(_iou(spot.box, face.box) < _MERGE_IOU for face in faces):
-                faces += self._second_look(pixels, spot)
+            if not any(_same_face(spot.box, face.box) for face in faces):
+                # A look reaches well past its spot and may box a face found already, differently.
+                looked = self._second_look(pixels, spot)
+                faces += [f for f in looked if not any(_same_face(f.box, face.box) for face in faces)]
         return _merge(faces)
 
     def _detect_in(self, resized: np.ndarray, image_size: tuple[int, int], threshold: float) -> list[Face]:
@@ -134,21 +143,46 @@ class FaceDetector:
         return published >= _SPOT_SHARE * self.settings.min_face_height
 
     def _second_look(self, pixels: np.ndarray, spot: Face) -> list[Face]:
-        """Faces found at `spot` when it is enlarged and turned; mapped back to image coordinates."""
-        box = spot.box
-        centre = ((box.left + box.right) / 2, (box.top + box.bottom) / 2)
-        scale = _LOOK_FACE_PX / max(box.width, box.height, 1)
+        """Faces found at `spot` when it is scaled and turned; mapped back to image coordinates."""
+        centre = _centre(spot.box)
         image_size = (pixels.shape[1], pixels.shape[0])
-        for angle in self.settings.second_look_angles:
-            matrix = cv2.getRotationMatrix2D(centre, angle, scale)
+        at_side = spot.box.left <= 0 or spot.box.right >= image_size[0]
+        looks = [*((_LOOK_FACE_PX, angle) for angle in self.settings.second_look_angles), (_SHRUNK_LOOK_FACE_PX, 0.0)]
+        for size, angle in looks:
+            matrix = cv2.getRotationMatrix2D(centre, angle, size / max(spot.box.width, spot.box.height, 1))
             matrix[:, 2] += np.array([_LOOK_SIZE / 2, _LOOK_SIZE / 2]) - centre
-            look = cv2.warpAffine(pixels, matrix, (_LOOK_SIZE, _LOOK_SIZE), borderMode=cv2.BORDER_REPLICATE)
+            look = _mirrored_look(pixels, matrix) if at_side else _look(pixels, matrix, cv2.BORDER_REPLICATE)
             found = self._detect_in(look, (_LOOK_SIZE, _LOOK_SIZE), self.settings.detection_threshold)
             central = [f for f in found if _contains(f.box, _LOOK_SIZE / 2, _LOOK_SIZE / 2)]
             if central:
                 best = max(central, key=lambda f: f.score)
                 return [_mapped_back(best, cv2.invertAffineTransform(matrix), image_size)]
         return []
+
+
+def _look(pixels: np.ndarray, matrix: np.ndarray, border: int) -> np.ndarray:
+    return cv2.warpAffine(pixels, matrix, (_LOOK_SIZE, _LOOK_SIZE), borderMode=border)
+
+
+def _mirrored_look(pixels: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """The look at a spot on the left or right edge, the photo mirrored past the side edges: half
+    a face cut by a side edge becomes a whole one the detector knows (mirrored on all sides, 32 px
+    looks found 33 of the 68 missed faces, against 18 with the edge pixels repeated). Past the top
+    and bottom the edge rows repeat: mirrored there, a shirt at the bottom of a reference photo
+    turned into a face. Spots off the side edges are not mirrored: a look at a large face reaches
+    past the edge, and a mirrored copy of the face beside it shifts the box found."""
+    height, width = pixels.shape[:2]
+    corners = np.array([[0, 0], [_LOOK_SIZE, 0], [_LOOK_SIZE, _LOOK_SIZE], [0, _LOOK_SIZE]], np.float64)
+    covered = np.hstack([corners, np.ones((4, 1))]) @ cv2.invertAffineTransform(matrix).T
+    (x0, y0), (x1, y1) = np.floor(covered.min(axis=0)).astype(int) - 1, np.ceil(covered.max(axis=0)).astype(int) + 1
+    inside = pixels[max(0, y0) : min(height, y1), max(0, x0) : min(width, x1)]
+    if inside.size == 0:
+        return _look(pixels, matrix, cv2.BORDER_REPLICATE)
+    region = cv2.copyMakeBorder(inside, 0, 0, max(0, -x0), max(0, x1 - width), cv2.BORDER_REFLECT_101)
+    region = cv2.copyMakeBorder(region, max(0, -y0), max(0, y1 - height), 0, 0, cv2.BORDER_REPLICATE)
+    shifted = matrix.copy()
+    shifted[:, 2] += matrix[:, :2] @ np.array([x0, y0], np.float64)
+    return _look(region, shifted, cv2.BORDER_REPLICATE)
 
 
 def _resized(pixels: np.ndarray, long_side: int) -> np.ndarray:
@@ -210,15 +244,31 @@ def _face(raw: Box, score: float, points: tuple[tuple[float, float], ...], size:
     return Face(clipped, score, points, inside)
 
 
-def _merge(faces: list[Face]) -> list[Face]:
+def _merge(faces: list[Face], same: Callable[[Box, Box], bool] | None = None) -> list[Face]:
     """Keep the best-scoring face where passes overlap; order left to right for stable output.
 
     Only clear overlaps merge: a small face beside or in front of a larger one stays its own."""
     kept: list[Face] = []
     for face in sorted(faces, key=lambda f: f.score, reverse=True):
-        if all(_iou(face.box, other.box) < _MERGE_IOU for other in kept):
+        if not any((same or _same_face)(face.box, other.box) for other in kept):
             kept.append(face)
     return sorted(kept, key=lambda f: (f.box.left, f.box.top))
+
+
+def _overlapping(a: Box, b: Box) -> bool:
+    return _iou(a, b) >= _MERGE_IOU
+
+
+def _same_face(a: Box, b: Box) -> bool:
+    """Boxes that overlap well, or that each hold the other's centre: a second look often boxes a
+    face found already a little larger or shifted, and one face must not count twice (a reference
+    photo showing "two faces" cannot be enrolled). Weak spots merge by overlap only: which spot
+    stands for a face sets the scale of its second look."""
+    return _overlapping(a, b) or (_contains(a, *_centre(b)) and _contains(b, *_centre(a)))
+
+
+def _centre(box: Box) -> tuple[float, float]:
+    return (box.left + box.right) / 2, (box.top + box.bottom) / 2
 
 
 def _iou(a: Box, b: Box) -> float:

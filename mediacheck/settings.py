@@ -39,7 +39,7 @@ class CheckSettings:
     a false face only costs a redaction."""
 
     candidate_threshold: float = 0.03
-    """Detector score from which a spot gets a second look, enlarged and turned by each of
+    """Detector score from which a spot gets a second look, scaled and turned by each of
     `second_look_angles`; it is a face when one of those looks reaches `detection_threshold`.
     This is what finds faces tilted past 30°, motion-blurred or partly hidden."""
 

@@ -20,7 +20,7 @@ from benchmarks.eventset import (
     generate,
     load_event_set,
 )
-from benchmarks.privacy_eval import CHANNELS, Report, describe, evaluate_generated
+from benchmarks.privacy_eval import CHANNELS, Report, describe, evaluate_generated, held, over_redaction
 from mediacheck.encoding import FaceEncoder
 from mediacheck.faces import Box, FaceDetector
 from mediacheck.imaging import open_photo
@@ -41,8 +41,8 @@ def gate(tmp_path_factory: pytest.TempPathFactory) -> Report:
 KNOWN_LEAK = pytest.mark.xfail(
     strict=True,
     reason="open gap (issue 3): in the set's dark photo with 21 px camera shake (0024.jpg) the detector misses "
-    "smeared faces that the R1 sharpness measure still counts as clearly visible. Strict: once fixed, this "
-    "marker must go.",
+    "smeared faces that the R1 sharpness measure still counts as clearly visible (sharpness 11-22), and judges "
+    "one it finds not clearly visible. Strict: once fixed, this marker must go.",
 )
 
 
@@ -108,3 +108,17 @@ def _easy(photo: TruthPhoto, face: TruthFace) -> bool:
         and photo.light >= 0.8
         and photo.shake == 0
     )
+
+
+def test_over_redaction_counts_the_faces_the_check_hid_not_those_held_with_their_photo() -> None:
+    """A consenting face is over-redacted when the check itself hid it: redacted, or sent to review
+    because its own match was unsure (R15). One that waits only because another face put the photo
+    in review is reviewer's work, counted apart."""
+    faces = [{"match": "unsure", "person": "anna"}, {"match": "matched", "person": "bram"}, {"match": "unknown"}]
+    image = {"faces": faces, "channels": {"public": {"status": "review", "redact": [0, 2]}}}
+    assert over_redaction(image, "public", 0) == "sent to review"
+    assert over_redaction(image, "public", 2) == "redacted: unknown"
+    assert over_redaction(image, "public", 1) is None
+    assert held(image, "public", 1) == "photo review"
+    assert held(image, "public", 0) is None
+    assert over_redaction(image, "public", None) is None, "a missed face goes out as is: a leak, not over-redaction"
