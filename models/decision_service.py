@@ -23,7 +23,7 @@ from mediacheck.faces import Box, Face
 from mediacheck.imaging import encode_clean, open_photo
 from mediacheck.matching import Match, MatchStatus
 from mediacheck.policy import ChannelDecision, Consents, Policy, decide, decide_unreadable
-from mediacheck.video import VideoError, load_tracks, still
+from mediacheck.video import still
 from mediacheck.visibility import Visibility
 from models import audit_service, policy_service
 from models.audit import Actor
@@ -32,7 +32,7 @@ from models.channels import FACE_MATCHING, Channel
 from models.consent_state import consenting_students, current_consents
 from models.media import ChannelDecision as StoredDecision
 from models.media import DetectedFace, Media, MediaKind, MediaState, Publication, PublicationState, ReviewState
-from models.processing_service import tracks_file
+from models.processing_service import kept_tracks
 from models.school import Student
 
 _BY_A_PERSON = (ReviewState.CONFIRMED, ReviewState.TAGGED)
@@ -137,10 +137,7 @@ def render(session: Session, media: Media, channel: str, checker: PhotoChecker) 
 
 
 def _video_still(checked: CheckedPhoto, style: str, hide: Sequence[int]) -> tuple[bytes, str]:
-    tracks = load_tracks(tracks_file(checked.path))
-    if len(tracks) != len(checked.faces):
-        raise VideoError("the video's face tracks do not belong to its recorded check: check it again")
-    return encode_clean(still(checked.path, tracks, hide, style), "JPEG")
+    return encode_clean(still(checked.path, kept_tracks(checked), hide, style), "JPEG")
 
 
 def overtaken_publications(session: Session, at: datetime | None = None) -> list[Publication]:

@@ -10,7 +10,6 @@ that crashes every worker cannot keep them busy for ever.
 import copy
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mediacheck.check import CheckedFace, CheckedPhoto, CheckInputs, PhotoChecker
 from mediacheck.config import AppSettings
+from mediacheck.tracking import TrackPath
+from mediacheck.video import ProgressCallback, VideoError, check_video, load_tracks, save_tracks
 from models import media_service
 from models.audit import Actor
 from models.base import utcnow
@@ -35,7 +36,6 @@ was lost); `AppSettings.check_lease_seconds` sets it (`stale_after`)."""
 MAX_CHECK_ATTEMPTS = 3
 PROGRESS_INTERVAL = 1.0
 """Seconds between two records of a long check's progress."""
-ProgressCallback = Callable[[int, int], None]
 
 
 def claim(session: Session, media_id: int, now: datetime) -> Media | None:
@@ -101,8 +101,6 @@ def check_file(
     every frame goes to `tracks_file(path)`, to write the copies from at publication."""
     if kind is MediaKind.PHOTO:
         return checker.check(path)[0], []
-    from mediacheck.video import check_video, save_tracks  # PyAV loads only where videos are checked
-
     video = check_video(checker, path, on_progress)
     if not video.error:
         save_tracks(video.tracks, tracks_file(path))
@@ -119,6 +117,16 @@ def check_file(
 def tracks_file(path: Path) -> Path:
     """Where the face tracks of the video stored at `path` are kept."""
     return path.with_name(f"{path.name}.tracks.npz")
+
+
+def kept_tracks(checked: CheckedPhoto) -> list[TrackPath]:
+    """The tracks kept for a checked video, in the order of its recorded faces, so that a face's
+    position names its track. Raises `VideoError` when they are missing or were kept by another
+    check than the one recorded (then the positions mean nothing: nothing may be written from them)."""
+    tracks = load_tracks(tracks_file(checked.path))
+    if len(tracks) != len(checked.faces):
+        raise VideoError("the video's face tracks do not belong to its recorded check: check it again")
+    return tracks
 
 
 def _progress_recorder(factory: sessionmaker[Session], media_id: int) -> ProgressCallback:

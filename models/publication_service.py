@@ -41,7 +41,7 @@ from mediacheck.channels.configured import ConfiguredChannels
 from mediacheck.check import CheckedPhoto, PhotoChecker
 from mediacheck.imaging import ImageError, open_photo
 from mediacheck.policy import ChannelDecision, ChannelStatus, Policy
-from mediacheck.video import VideoError, is_video, load_tracks, write_redacted
+from mediacheck.video import is_video, write_redacted
 from models import audit_service, decision_service, policy_service
 from models.audit import Actor, ActorRole
 from models.base import utcnow
@@ -59,7 +59,7 @@ from models.media import (
     Publication,
     PublicationState,
 )
-from models.processing_service import tracks_file
+from models.processing_service import kept_tracks
 from models.school import Student
 
 WORKER = Actor(ActorRole.SYSTEM, "worker")
@@ -609,9 +609,7 @@ def _render(
 
 def _render_video(checked: CheckedPhoto, policy: Policy, channel_key: str, hide: Sequence[int]) -> Rendered:
     """The video with the face tracks `hide` redacted in every frame, from the tracks its check kept."""
-    tracks = load_tracks(tracks_file(checked.path))
-    if len(tracks) != len(checked.faces):  # kept by another check than the one recorded: positions mean nothing
-        raise VideoError("the video's face tracks do not belong to its recorded check: check it again")
+    tracks = kept_tracks(checked)
     with tempfile.TemporaryDirectory(prefix="mediacheck-") as folder:
         target = Path(folder) / "copy.mp4"
         write_redacted(checked.path, target, [tracks[i] for i in hide], policy.channel(channel_key).redaction)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,20 +26,12 @@ from tests.services.graph_api import GraphState, start_graph_api
 from tests.services.require import require
 from tests.services.wordpress import WordPressSite, start_wordpress, wordpress_available
 from tests.worker.builders import School, decide, enrol, latest, replacement_of, school, state_of, upload, withdraw
-from tests.worker.workers import running_worker, wait_for
+from tests.worker.workers import REDIS_URL, own_redis_queues, redis_available, running_worker, wait_for
 from worker import tasks
 from worker.app import make_celery
 
-REDIS_URL = "redis://127.0.0.1:6379/11"
 PUBLIC, FACEBOOK = 2, 3
 """Channel ids of the default channels (migration 0002)."""
-
-
-def redis_available() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping())
-    except redis.RedisError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -114,13 +105,8 @@ def kids(records: sessionmaker[Session], photo_checker: PhotoChecker) -> School:
 @pytest.fixture(scope="module")
 def worker(shared: AppSettings, kids: School, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     make_celery(shared)
-    try:
-        with running_worker(shared, tmp_path_factory.mktemp("logs") / "worker.log"):
-            yield
-    finally:  # the Redis is shared: remove this run's queues and bindings only
-        client = redis.Redis.from_url(REDIS_URL)
-        for key in client.scan_iter(f"*{shared.queue_name}*"):
-            client.delete(key)
+    with own_redis_queues(shared), running_worker(shared, tmp_path_factory.mktemp("logs") / "worker.log"):
+        yield
 
 
 def checked(records: sessionmaker[Session], settings: AppSettings, photo: Path) -> int:
