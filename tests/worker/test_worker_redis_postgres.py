@@ -5,12 +5,14 @@ This is how workers on several machines run: every one of them is configured wit
 `MEDIACHECK_BROKER_URL` and `MEDIACHECK_DATABASE_URL`.
 """
 
+import io
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -123,13 +125,43 @@ def on_wordpress(site: WordPressSite, media_id: str) -> bool:
     return response.status_code == 200
 
 
-def test_r5_a_withdrawal_takes_the_copy_off_wordpress_and_a_redacted_one_goes_up(
-    records: sessionmaker[Session], shared: AppSettings, kids: School, worker: None, wordpress: WordPressSite
+def served(site: WordPressSite, media_id: str) -> tuple[str, bytes]:
+    """The file name WordPress gave the copy and the bytes it serves to visitors."""
+    source = httpx.get(
+        site.url, params={"rest_route": f"/wp/v2/media/{media_id}"}, auth=(site.user, site.application_password)
+    ).json()["source_url"]
+    return source.rsplit("/", 1)[1], httpx.get(source).content
+
+
+def with_camera_metadata(photo: Path, folder: Path) -> Path:
+    """`photo` as a phone writes it: camera make and a GPS position in its EXIF, the child's name in the file name."""
+    exif = Image.Exif()
+    exif[0x010F] = "SchoolPhone"  # Make
+    exif[0x8825] = {1: "N", 2: (52.0, 22.0, 0.0)}  # GPS
+    target = folder / "IMG_2041 Kit and Rose.jpg"
+    with Image.open(photo) as image:
+        image.save(target, "JPEG", quality=95, exif=exif)
+    return target
+
+
+def test_r5_r10_a_withdrawal_takes_the_copy_off_wordpress_and_a_redacted_one_goes_up(
+    records: sessionmaker[Session],
+    shared: AppSettings,
+    kids: School,
+    worker: None,
+    wordpress: WordPressSite,
+    tmp_path: Path,
 ) -> None:
-    media_id = checked(records, shared, EVENTS / "kit_with_rose.jpg")
+    """WordPress serves the copy without any metadata or name (R10); a withdrawal removes it, file and all,
+    and a copy with Sanne redacted takes its place (R5)."""
+    media_id = checked(records, shared, with_camera_metadata(EVENTS / "kit_with_rose.jpg", tmp_path))
     tasks.publish.delay(media_id, "public", "teacher")
     first = wait_for(lambda: latest(records, media_id, PUBLIC, PublicationState.PUBLISHED), 30, "publishing")
     assert on_wordpress(wordpress, first.external_id)
+    name, content = served(wordpress, first.external_id)
+    assert "kit" not in name.lower() and "rose" not in name.lower()
+    with Image.open(io.BytesIO(content)) as image:
+        assert not image.getexif() and not {"exif", "xmp", "comment"} & set(image.info)
     withdraw(records, kids.sanne, "public")
     tasks.after_consent_change(kids.sanne, "public")
     replacement = wait_for(lambda: replacement_of(records, first.id), 30, "the redacted replacement")
