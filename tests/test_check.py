@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image
 
 from mediacheck.check import PhotoChecker
-from mediacheck.faces import Box
+from mediacheck.faces import Box, Face, _merge
 from mediacheck.imaging import open_photo
 from mediacheck.matching import MatchStatus
 from mediacheck.policy import ChannelStatus
@@ -130,3 +130,13 @@ def test_originals_are_never_modified(checker: PhotoChecker, tmp_path: Path) -> 
 def _crop(pixels: np.ndarray, box: Box, margin: float) -> np.ndarray:
     dy, dx = int(box.height * margin), int(box.width * margin)
     return pixels[max(0, box.top - dy) : box.bottom + dy, max(0, box.left - dx) : box.right + dx]
+
+
+def test_r1_a_small_face_in_front_of_a_larger_one_is_never_merged_into_it() -> None:
+    """A child's face over the middle of an adult's is a face of its own, so it can be redacted; a
+    slightly shifted second box of one face is the same face (it must not count twice)."""
+    adult = Face(Box(100, 300, 300, 100), 0.9, (), 1.0)
+    child = Face(Box(170, 230, 250, 170), 0.6, (), 1.0)
+    shifted = Face(Box(160, 360, 360, 160), 0.5, (), 1.0)  # IoU 0.32: one face by the centres
+    assert {f.box for f in _merge([adult, child])} == {adult.box, child.box}
+    assert [f.box for f in _merge([adult, shifted])] == [adult.box]
