@@ -27,7 +27,7 @@ from mediacheck.faces import Box, Face, FaceDetector
 from mediacheck.gallery import PHOTO_SUFFIXES
 from mediacheck.imaging import open_photo
 from mediacheck.settings import CheckSettings
-from mediacheck.visibility import judge_visibility
+from mediacheck.visibility import judge_visibility, sharpness
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_media"
 SETTINGS = CheckSettings()
@@ -652,9 +652,7 @@ def _truth_face(pixels: np.ndarray, labels: np.ndarray, index: int, source: Sour
     )
     cx, cy = face.centre
     upright = Box(round(cy - face_h / 2), round(cx + face_w / 2), round(cy + face_h / 2), round(cx - face_w / 2))
-    sharpness = judge_visibility(
-        Face(upright.clipped(width, height), 1.0, landmarks, inside), pixels, SETTINGS
-    ).sharpness
+    sharp = sharpness(pixels, upright.clipped(width, height))
     published = face_h * SETTINGS.published_long_side / max(width, height)
     return TruthFace(
         identity=source.identity,
@@ -668,10 +666,10 @@ def _truth_face(pixels: np.ndarray, labels: np.ndarray, index: int, source: Sour
         published_height=round(published, 2),
         inside_fraction=round(inside, 3),
         occluded_fraction=round(_occluded_share(labels, index, face, source), 3),
-        sharpness=round(sharpness, 2),
+        sharpness=round(sharp, 2),
         motion_blur=round(face.motion_blur, 3),
         clearly_visible=published >= SETTINGS.min_face_height
-        and sharpness >= SETTINGS.min_sharpness
+        and sharp >= SETTINGS.min_sharpness
         and inside >= SETTINGS.min_inside_fraction,
     )
 

@@ -41,8 +41,8 @@ def gate(tmp_path_factory: pytest.TempPathFactory) -> Report:
 KNOWN_LEAK = pytest.mark.xfail(
     strict=True,
     reason="open gap (issue 3): in the set's dark photo with 21 px camera shake (0024.jpg) the detector misses "
-    "smeared faces that the R1 sharpness measure still counts as clearly visible (sharpness 11-22), and judges "
-    "one it finds not clearly visible. Strict: once fixed, this marker must go.",
+    "smeared faces that the R1 sharpness measure still counts as clearly visible (sharpness 11-22). Strict: once "
+    "fixed, this marker must go.",
 )
 
 
