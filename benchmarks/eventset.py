@@ -34,6 +34,10 @@ SETTINGS = CheckSettings()
 CHILD = "unenrolled_child"
 """Identity of the child in events/obama_and_biden.jpg: there are no reference photos of them."""
 TRUTH_FILE = "truth.json"
+SOURCES_FILE = Path(__file__).resolve().parent / "source_faces.json"
+"""Where each whole face of sample_media lies: box and landmarks as the product's detector found them
+when the file was written (`python -m benchmarks.eventset`). Frozen, so that a change to the detector
+does not change the photos it is measured on."""
 PHOTOS_DIR = "photos"
 
 MAX_UPSCALE = 2.5
@@ -222,22 +226,46 @@ def generate_photo(path: Path, sources: tuple[SourceFace, ...], seed: int, index
 
 @cache
 def source_faces() -> tuple[SourceFace, ...]:
-    """Every whole face of sample_media, found with the product's detector, cut out once per process."""
-    detector = FaceDetector(SETTINGS)
-    return (*_people_faces(detector), *_event_faces(detector))
+    """Every whole face of sample_media at its frozen spot (`SOURCES_FILE`), cut out once per process."""
+    spots = json.loads(SOURCES_FILE.read_text())["faces"]
+    return tuple(
+        _cut_out(_source_pixels(spot["origin"]), _spot_face(spot), spot["identity"], spot["origin"]) for spot in spots
+    )
 
 
-def _people_faces(detector: FaceDetector) -> Iterator[SourceFace]:
+@cache
+def _source_pixels(origin: str) -> np.ndarray:
+    return open_photo(SAMPLES / origin.split("#")[0], SETTINGS.max_pixels).pixels
+
+
+def _spot_face(spot: dict) -> Face:
+    return Face(Box(**spot["box"]), 1.0, tuple(tuple(point) for point in spot["landmarks"]), 1.0)
+
+
+def find_source_spots(detector: FaceDetector) -> list[dict]:
+    """Where the product's detector finds the whole faces of sample_media: what `SOURCES_FILE` holds."""
+    found = [*_people_faces(detector), *_event_faces(detector)]
+    return [
+        {
+            "identity": identity,
+            "origin": origin,
+            "box": face.box.as_dict(),
+            "landmarks": [list(p) for p in face.landmarks],
+        }
+        for identity, origin, face in found
+    ]
+
+
+def _people_faces(detector: FaceDetector) -> Iterator[tuple[str, str, Face]]:
     for path in sorted((SAMPLES / "people").glob("*/*")):
         if path.suffix.lower() not in PHOTO_SUFFIXES:
             continue
         pixels = open_photo(path, SETTINGS.max_pixels).pixels
         faces = [f for f in detector.detect(pixels) if judge_visibility(f, pixels, SETTINGS).clearly_visible]
-        face = max(faces, key=lambda f: f.box.area)
-        yield _cut_out(pixels, face, path.parent.name, str(path.relative_to(SAMPLES)))
+        yield path.parent.name, str(path.relative_to(SAMPLES)), max(faces, key=lambda f: f.box.area)
 
 
-def _event_faces(detector: FaceDetector) -> Iterator[SourceFace]:
+def _event_faces(detector: FaceDetector) -> Iterator[tuple[str, str, Face]]:
     """The clearly visible faces of events/ (ground_truth.json) whose head lies inside the photo."""
     truth = json.loads((SAMPLES / "ground_truth.json").read_text())["images"]
     for name, faces in sorted(truth.items()):
@@ -255,7 +283,7 @@ def _event_faces(detector: FaceDetector) -> Iterator[SourceFace]:
             ):
                 continue
             found = max(detected, key=lambda f: box_iou(f.box, box))
-            yield _cut_out(pixels, found, face["person"] or CHILD, f"events/{name}#{number}")
+            yield face["person"] or CHILD, f"events/{name}#{number}", found
 
 
 def _cut_out(pixels: np.ndarray, face: Face, identity: str, origin: str) -> SourceFace:
@@ -726,3 +754,14 @@ def _rotation(angle: float) -> np.ndarray:
     """Face-frame offsets → photo offsets, turning counter-clockwise as displayed (as cv2.getRotationMatrix2D)."""
     c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
     return np.array([[c, s], [-s, c]])
+
+
+def main() -> None:
+    """Write `SOURCES_FILE` afresh: only when sample_media changes, as it changes every generated set."""
+    spots = find_source_spots(FaceDetector(SETTINGS))
+    SOURCES_FILE.write_text(json.dumps({"faces": spots}, indent=1) + "\n")
+    print(f"{len(spots)} source faces written to {SOURCES_FILE}")
+
+
+if __name__ == "__main__":
+    main()
