@@ -18,7 +18,9 @@ from benchmarks.eventset import (
     box_iou,
     centre_in_face,
     generate,
+    generate_photo,
     load_event_set,
+    source_faces,
 )
 from benchmarks.privacy_eval import CHANNELS, Report, describe, evaluate_generated, held, over_redaction
 from mediacheck.encoding import FaceEncoder
@@ -122,3 +124,16 @@ def test_over_redaction_counts_the_faces_the_check_hid_not_those_held_with_their
     assert held(image, "public", 1) == "photo review"
     assert held(image, "public", 0) is None
     assert over_redaction(image, "public", None) is None, "a missed face goes out as is: a leak, not over-redaction"
+
+
+def test_r1_a_smeared_face_that_no_second_look_confirms_is_still_taken_for_a_face(tmp_path: Path) -> None:
+    """Fail closed: in photo 197 of the seed-1 set, a face 119 px high as published, motion-blurred over
+    44% of its height, scores 0.2 in the whole photo and too little in every look at it. It is a face,
+    so its owner's consent decides whether it goes out, not the detector's doubt."""
+    truth = generate_photo(tmp_path / "0197.jpg", source_faces(), seed=1, index=197)
+    smeared = truth.faces[1]
+    assert smeared.clearly_visible and smeared.motion_blur > 0.4
+    pixels = open_photo(tmp_path / "0197.jpg", SETTINGS.max_pixels).pixels
+    found = [face for face in FaceDetector(SETTINGS).detect(pixels) if centre_in_face(smeared, face.box)]
+    assert found and box_iou(found[0].box, Box(**smeared.box)) > 0.4
+    assert found[0].score < SETTINGS.detection_threshold, "the case must stay one no look confirms"
