@@ -152,7 +152,7 @@ class FaceDetector:
     def _across_side_edges(self, pixels: np.ndarray, long_side: int) -> list[Face]:
         """Faces cut by the left or right edge, at the fine pass's scale, seen in a strip along the edge
         mirrored past it: half a face becomes a whole one, centred on the edge, that the detector knows.
-        On 300 generated photos, 57 of the 60 such faces scoring 0.2 or more lay where a face was."""
+        On 300 generated photos, 40 of the 41 faces the strips found lay where a face was."""
         height, width = pixels.shape[:2]
         scale = long_side / max(height, width)
         strip_px = 16 * math.ceil(_SIDE_MIRROR * long_side / 16)  # mirrored, a multiple of 32 wide
