@@ -289,7 +289,7 @@ def _event_faces(detector: FaceDetector) -> Iterator[tuple[str, str, Face]]:
 def _cut_out(pixels: np.ndarray, face: Face, identity: str, origin: str) -> SourceFace:
     box = face.box
     size = (float(box.width), float(box.height))
-    centre = ((box.left + box.right) / 2, (box.top + box.bottom) / 2)
+    centre = box.centre
     left, top = round(centre[0] - 1.1 * size[0]), round(centre[1] - 1.25 * size[1])
     right, bottom = round(centre[0] + 1.1 * size[0]), round(centre[1] + 1.0 * size[1])
     crop, inside = _padded_crop(pixels, left, top, right, bottom)
@@ -678,8 +678,7 @@ def _truth_face(pixels: np.ndarray, labels: np.ndarray, index: int, source: Sour
     landmarks = tuple(
         (round(float(x), 2), round(float(y), 2)) for x, y in _source_to_photo(source, face, source.landmarks)
     )
-    cx, cy = face.centre
-    upright = Box(round(cy - face_h / 2), round(cx + face_w / 2), round(cy + face_h / 2), round(cx - face_w / 2))
+    upright = Box.around(face.centre, face_w, face_h)
     sharp = sharpness(pixels, upright.clipped(width, height))
     published = face_h * SETTINGS.published_long_side / max(width, height)
     return TruthFace(
@@ -721,7 +720,7 @@ def face_oval(face: TruthFace) -> np.ndarray:
 
 def centre_in_face(face: TruthFace, box: Box) -> bool:
     """Whether the centre of `box` lies inside the tilted box of a truth face."""
-    offset = np.array([(box.left + box.right) / 2 - face.centre[0], (box.top + box.bottom) / 2 - face.centre[1]])
+    offset = np.subtract(box.centre, face.centre)
     u, v = offset @ _rotation(face.angle)
     return abs(u) <= face.width / 2 and abs(v) <= face.height / 2
 

@@ -86,7 +86,7 @@ def found(truth: Box, boxes: list[Box]) -> bool:
     """A truth face counts as found when a detection's centre lies in it and its centre in the detection."""
 
     def centre_in(a: Box, b: Box) -> bool:
-        cy, cx = (a.top + a.bottom) / 2, (a.left + a.right) / 2
+        cx, cy = a.centre
         return b.top <= cy <= b.bottom and b.left <= cx <= b.right
 
     return any(centre_in(truth, b) and centre_in(b, truth) for b in boxes)

@@ -63,6 +63,16 @@ class Box:
     def area(self) -> int:
         return max(0, self.width) * max(0, self.height)
 
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.left + self.right) / 2, (self.top + self.bottom) / 2
+
+    @classmethod
+    def around(cls, centre: tuple[float, float], width: float, height: float) -> "Box":
+        """The box of `width` × `height` centred on `centre`, rounded to whole pixels."""
+        x, y = centre
+        return cls(round(y - height / 2), round(x + width / 2), round(y + height / 2), round(x - width / 2))
+
     def clipped(self, width: int, height: int) -> "Box":
         return Box(max(0, self.top), min(width, self.right), min(height, self.bottom), max(0, self.left))
 
@@ -161,11 +171,11 @@ class FaceDetector:
         sides = ((0, pixels[:, :strip], (strip_px, 0)), (width, pixels[:, width - strip :], (0, strip_px)))
         faces = []
         for edge, inside, pad in sides:
-            small = cv2.resize(inside, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+            small = cv2.resize(inside, size, interpolation=_interpolation(scale))
             mirrored = cv2.copyMakeBorder(small, 0, 0, *pad, cv2.BORDER_REFLECT_101)
             shift = edge - strip
             for face in self._detect_in(mirrored, (2 * strip, height), self.settings.detection_threshold):
-                if abs(_centre(face.box)[0] + shift - edge) <= face.box.width / 4:
+                if abs(face.box.centre[0] + shift - edge) <= face.box.width / 4:
                     faces.append(_moved(face, shift, (width, height)))
         return faces
 
@@ -184,7 +194,7 @@ class FaceDetector:
 
     def _second_look(self, pixels: np.ndarray, spot: Face) -> list[Face]:
         """Faces found at `spot` when it is scaled and turned; mapped back to image coordinates."""
-        centre = _centre(spot.box)
+        centre = spot.box.centre
         image_size = (pixels.shape[1], pixels.shape[0])
         at_side = spot.box.left <= 0 or spot.box.right >= image_size[0]
         looks = [*((_LOOK_FACE_PX, angle) for angle in self.settings.second_look_angles), (_SHRUNK_LOOK_FACE_PX, 0.0)]
@@ -237,8 +247,11 @@ def _resized(pixels: np.ndarray, long_side: int) -> np.ndarray:
     height, width = pixels.shape[:2]
     scale = long_side / max(height, width)
     size = (_multiple_of_32(width * scale), _multiple_of_32(height * scale))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    return cv2.resize(pixels, size, interpolation=interpolation)
+    return cv2.resize(pixels, size, interpolation=_interpolation(scale))
+
+
+def _interpolation(scale: float) -> int:
+    return cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
 
 
 def _multiple_of_32(value: float) -> int:
@@ -313,11 +326,7 @@ def _same_face(a: Box, b: Box) -> bool:
     stays its own, even over its centre: merged, it would go unredacted. Weak spots merge by overlap
     only: which spot stands for a face sets the scale of its second look."""
     alike = min(a.area, b.area) >= _ALIKE_AREA * max(a.area, b.area)
-    return _overlapping(a, b) or (alike and _contains(a, *_centre(b)) and _contains(b, *_centre(a)))
-
-
-def _centre(box: Box) -> tuple[float, float]:
-    return (box.left + box.right) / 2, (box.top + box.bottom) / 2
+    return _overlapping(a, b) or (alike and _contains(a, *b.centre) and _contains(b, *a.centre))
 
 
 def _iou(a: Box, b: Box) -> float:

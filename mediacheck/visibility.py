@@ -44,14 +44,7 @@ def _extents(face: Face, pixels: np.ndarray) -> list[tuple[Box, float]]:
     spanned = _HEIGHT_PER_EYE_MOUTH * face.eye_mouth_distance
     if spanned <= detected:
         return [(box, detected)]
-    half_width, half_height = max(box.width, _WIDTH_PER_HEIGHT * spanned) / 2, spanned / 2
-    centre_x, centre_y = (box.left + box.right) / 2, (box.top + box.bottom) / 2
-    grown = Box(
-        round(centre_y - half_height),
-        round(centre_x + half_width),
-        round(centre_y + half_height),
-        round(centre_x - half_width),
-    )
+    grown = Box.around(box.centre, max(box.width, _WIDTH_PER_HEIGHT * spanned), spanned)
     return [(box, detected), (grown.clipped(pixels.shape[1], pixels.shape[0]), spanned)]
 
 
