@@ -247,7 +247,7 @@ def is_a_face(pixels: np.ndarray, box: Box) -> bool:
     The box is cut out with its surroundings and scaled to 100 px, the size dlib finds best."""
     side = max(box.width, box.height, 1)
     scale = _LOOK / 2 / side
-    centre = ((box.left + box.right) / 2, (box.top + box.bottom) / 2)
+    centre = box.centre
     matrix = np.array([[scale, 0, _LOOK / 2 - centre[0] * scale], [0, scale, _LOOK / 2 - centre[1] * scale]])
     look = cv2.warpAffine(pixels, matrix, (_LOOK, _LOOK), borderMode=cv2.BORDER_REPLICATE)
     middle = _LOOK // 2
@@ -270,10 +270,12 @@ def detail_kept(before: np.ndarray, after: np.ndarray, box: Box) -> float:
 
 
 def _overlaps(box: Box, others: list[Box], least: float = 0.3) -> bool:
-    """A detection lies on one of `others`: by IoU, or mostly inside it (the detector sometimes fires
-    on part of a consented face, such as an ear and its edge, which is that face, not another)."""
+    """A detection lies on one of `others`: by IoU, or it is a smaller piece mostly inside it (the
+    detector sometimes fires on part of a consented face, such as an ear and its edge, which is that
+    face, not another). A smaller face only partly over a consented one is still checked."""
     return any(
-        (shared := box.intersection(o)) / (box.area + o.area - shared) >= least or shared >= least * box.area
+        (shared := box.intersection(o)) / (box.area + o.area - shared) >= least
+        or (shared > box.area / 2 and box.area < o.area)
         for o in others
     )
 
