@@ -19,6 +19,8 @@ _HEIGHT_PER_EYE_MOUTH = 2.9
 2.7–3.25, median 2.92). A second look at a smeared or turned face can return a box a third too small,
 and a face measured on it too small or too blurred goes out unredacted; its landmarks still span the face."""
 _WIDTH_PER_HEIGHT = 0.8
+_MAX_GAIN = 8.0
+"""Most a face is brightened before its sharpness is measured: enough for a photo exposed at an eighth."""
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,14 @@ def _judge(pixels: np.ndarray, box: Box, height: float, inside: float, settings:
 
 
 def sharpness(pixels: np.ndarray, box: Box) -> float:
-    """Variance of the Laplacian on the face scaled to a fixed height, so size does not count."""
+    """Variance of the Laplacian on the face scaled to a fixed height, so size does not count, and
+    brightened until its brightest pixels are white, so exposure does not count: anyone can brighten a
+    dark photo, and a sharp face in one (exposed at a fifth) measured 9 unbrightened, too blurred."""
     crop = pixels[box.top : box.bottom, box.left : box.right]
     if crop.shape[0] < 2 or crop.shape[1] < 2:
         return float("inf")
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
     target_width = max(1, round(crop.shape[1] * _SHARPNESS_HEIGHT / crop.shape[0]))
     gray = cv2.resize(gray, (target_width, _SHARPNESS_HEIGHT), interpolation=cv2.INTER_AREA)
-    return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+    gain = min(_MAX_GAIN, 255 / max(float(np.percentile(gray, 99)), 1.0))
+    return float(cv2.Laplacian(gray, cv2.CV_64F).var()) * max(1.0, gain) ** 2
