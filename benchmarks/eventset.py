@@ -9,7 +9,8 @@ every choice comes from it, so nothing large is committed.
 
 Whether a face is clearly visible (R1) follows the product's own definitions in CheckSettings:
 height with the long side scaled to `published_long_side` and share inside the frame from the
-construction, sharpness with the product's own measure on the pixels as written.
+construction, sharpness with the product's own measure on the scene: blurred as photographed, before
+exposure, sensor noise and JPEG. How blurred a face is does not depend on how the product sees it.
 """
 
 import json
@@ -148,7 +149,9 @@ class TruthFace:
     occluded_fraction: float
     """Share of the face's oval under other people or objects (at most about MAX_OCCLUDED)."""
     sharpness: float
-    """The product's own measure, on the pixels as written."""
+    """The product's own measure, on the scene before exposure, sensor noise and JPEG: how blurred the
+    face is. On the pixels as written, sensor noise scored faces of dark photos smeared over half their
+    height at 35–118, ten times their blur's score, and darkness scored sharp faces low."""
     motion_blur: float
     clearly_visible: bool
     """R1 by CheckSettings: published height, sharpness and inside fraction at or above their thresholds."""
@@ -212,11 +215,10 @@ def _truth_face_from_json(face: dict) -> TruthFace:
 def generate_photo(path: Path, sources: tuple[SourceFace, ...], seed: int, index: int) -> TruthPhoto:
     """One photo from its own random stream, so any photo of a set can be made again on its own."""
     plan = plan_photo(np.random.default_rng([seed, index]), sources)
-    pixels, labels = render(plan, sources)
+    pixels, scene, labels = render(plan, sources)
     _write_jpeg(path, pixels, plan.orientation, plan.quality)
-    upright = open_photo(path, SETTINGS.max_pixels).pixels
     faces = tuple(
-        _truth_face(upright, labels, number, sources[face.source], face) for number, face in enumerate(plan.faces)
+        _truth_face(scene, labels, number, sources[face.source], face) for number, face in enumerate(plan.faces)
     )
     return TruthPhoto(path.name, plan.width, plan.height, plan.orientation, plan.quality, plan.light, plan.shake, faces)
 
@@ -518,8 +520,9 @@ def _inside(points: np.ndarray, shapes: list[Ellipse]) -> np.ndarray:
 # --- rendering: the plan made pixels ------------------------------------------------------------
 
 
-def render(plan: PhotoPlan, sources: tuple[SourceFace, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Upright RGB pixels, and a map of which face (index) or occluder (-2) is on top at each pixel."""
+def render(plan: PhotoPlan, sources: tuple[SourceFace, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Upright RGB pixels; the scene they show, blurred as they are but before exposure and sensor noise;
+    and a map of which face (index) or occluder (-2) is on top at each pixel."""
     rng = np.random.default_rng(plan.render_seed)
     canvas = _background(rng, plan.width, plan.height)
     labels = np.full((plan.height, plan.width), -1, np.int16)
@@ -529,7 +532,8 @@ def render(plan: PhotoPlan, sources: tuple[SourceFace, ...]) -> tuple[np.ndarray
         _paste_head(canvas, labels, index, face, source)
         if face.occluder:
             _draw_ellipse(canvas, labels, face.occluder.centre, face.occluder.axes, face.occluder.colour)
-    return _finish(canvas, plan, rng), labels
+    scene = _shaken(canvas, plan, rng)
+    return _exposed(scene, plan, rng), _eight_bits(scene), labels
 
 
 def _background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
@@ -648,11 +652,19 @@ def _weighted_mean(image: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return (image * weight[..., None]).sum(axis=(0, 1)) / weight.sum()
 
 
-def _finish(canvas: np.ndarray, plan: PhotoPlan, rng: np.random.Generator) -> np.ndarray:
-    """Camera shake, exposure and sensor noise over the whole photo, then 8 bits."""
-    if plan.shake >= 2:
-        canvas = cv2.filter2D(canvas, -1, _line_kernel(plan.shake, float(rng.uniform(0, 180))))
-    canvas = canvas * plan.light + rng.standard_normal(canvas.shape, dtype=np.float32) * (plan.noise / 255)
+def _shaken(canvas: np.ndarray, plan: PhotoPlan, rng: np.random.Generator) -> np.ndarray:
+    if plan.shake < 2:
+        return canvas
+    return cv2.filter2D(canvas, -1, _line_kernel(plan.shake, float(rng.uniform(0, 180))))
+
+
+def _exposed(scene: np.ndarray, plan: PhotoPlan, rng: np.random.Generator) -> np.ndarray:
+    """Exposure and sensor noise over the whole photo, then 8 bits."""
+    noise = rng.standard_normal(scene.shape, dtype=np.float32) * (plan.noise / 255)
+    return _eight_bits(scene * plan.light + noise)
+
+
+def _eight_bits(canvas: np.ndarray) -> np.ndarray:
     return (np.clip(canvas, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
@@ -663,11 +675,11 @@ def _write_jpeg(path: Path, pixels: np.ndarray, orientation: int, quality: int) 
     Image.fromarray(stored).save(path, "JPEG", quality=quality, exif=exif.tobytes())
 
 
-# --- truth: measured on the construction and on the pixels as written ---------------------------
+# --- truth: measured on the construction and on the scene ---------------------------------------
 
 
-def _truth_face(pixels: np.ndarray, labels: np.ndarray, index: int, source: SourceFace, face: FacePlan) -> TruthFace:
-    height, width = pixels.shape[:2]
+def _truth_face(scene: np.ndarray, labels: np.ndarray, index: int, source: SourceFace, face: FacePlan) -> TruthFace:
+    height, width = scene.shape[:2]
     face_w, face_h = _face_size(face, source)
     corners = _face_polygon(face.centre, face_w, face_h, face.angle, _CORNERS)
     frame = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
@@ -679,7 +691,7 @@ def _truth_face(pixels: np.ndarray, labels: np.ndarray, index: int, source: Sour
         (round(float(x), 2), round(float(y), 2)) for x, y in _source_to_photo(source, face, source.landmarks)
     )
     upright = Box.around(face.centre, face_w, face_h)
-    sharp = sharpness(pixels, upright.clipped(width, height))
+    sharp = sharpness(scene, upright.clipped(width, height))
     published = face_h * SETTINGS.published_long_side / max(width, height)
     return TruthFace(
         identity=source.identity,
