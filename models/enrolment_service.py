@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mediacheck.check import PhotoChecker
-from mediacheck.gallery import reference_template
+from mediacheck.gallery import reference_templates
 from mediacheck.imaging import encode_clean, open_photo
 from models import audit_service, school_service
 from models.audit import Actor
@@ -41,17 +41,18 @@ def enrol(
     school_service.lock(session, student)
     if not has_consent(session, student, FACE_MATCHING, utcnow()):
         raise EnrolmentRefused(f"{student.pseudonym} has no consent for face matching in force: not enrolled (R11)")
-    templates = [reference_template(checker, path) for path in photos]
+    templates = [reference_templates(checker, path) for path in photos]
     fernet = cipher(session)
     stored = []
-    for path, template in zip(photos, templates, strict=True):
+    for path, photo_templates in zip(photos, templates, strict=True):
         photo = open_photo(path, checker.settings.max_pixels)
         clean, suffix = encode_clean(photo.pixels, photo.format)
         reference = ReferencePhoto(
             student_id=student.id, image=fernet.encrypt(clean), suffix=suffix, created_by=str(actor)
         )
-        reference.templates.append(
+        reference.templates.extend(
             FaceTemplate(student_id=student.id, template=encrypt_template(fernet, template), model=TEMPLATE_MODEL)
+            for template in photo_templates
         )
         session.add(reference)
         stored.append(reference)

@@ -1,10 +1,16 @@
-"""R15: a match needs a close distance AND a clear margin; siblings a stricter one."""
+"""R15: a match needs a close distance AND a clear margin; siblings a stricter one. A face seen small
+still finds its person, and a stranger seen small finds nobody."""
 
+import cv2
 import numpy as np
 import pytest
 
+from mediacheck.check import PhotoChecker
+from mediacheck.faces import Box
+from mediacheck.imaging import open_photo
 from mediacheck.matching import Gallery, MatchStatus
 from mediacheck.settings import CheckSettings
+from tests.samples import EVENTS
 
 SETTINGS = CheckSettings()
 
@@ -69,3 +75,30 @@ def test_vectorised_distances_equal_brute_force_on_10000_templates() -> None:
 
 def test_r11_empty_gallery_means_every_face_is_unknown(base: np.ndarray) -> None:
     assert Gallery.build({}).match(base[None, :], SETTINGS)[0].status is MatchStatus.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("photo", "person", "expected"),
+    [
+        ("kit_with_rose.jpg", "rose_leslie", MatchStatus.MATCHED),
+        ("obama_and_biden.jpg", None, MatchStatus.UNKNOWN),
+    ],
+)
+def test_r15_a_face_seen_from_afar_is_matched_to_its_person_and_a_stranger_stays_unknown(
+    checker: PhotoChecker, ground_truth: dict[str, list[dict]], photo: str, person: str | None, expected: MatchStatus
+) -> None:
+    """A consenting child 36 px high in a photo is matched, not redacted as a stranger: the gallery also
+    holds each reference face shrunk as if seen from afar (from close-ups alone, 0.51 away: "unsure").
+    The unenrolled child of the same photo, equally small, is still nobody (R11)."""
+    pixels = open_photo(EVENTS / photo, checker.settings.max_pixels).pixels
+    truth = Box(**next(face for face in ground_truth[photo] if face["person"] == person)["box"])
+    scale = 36 / truth.height
+    small = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    x, y = truth.centre
+    (face,) = [f for f in checker.find_faces(small) if _contains(f.face.box, (x * scale, y * scale))]
+    assert face.visibility.clearly_visible
+    assert (face.match.status, face.match.person if expected is MatchStatus.MATCHED else None) == (expected, person)
+
+
+def _contains(box: Box, point: tuple[float, float]) -> bool:
+    return box.left <= point[0] <= box.right and box.top <= point[1] <= box.bottom

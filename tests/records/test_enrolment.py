@@ -9,7 +9,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session
 
 from mediacheck.check import PhotoChecker
-from mediacheck.gallery import EnrolmentError, reference_template
+from mediacheck.gallery import EnrolmentError, reference_templates
 from mediacheck.matching import MatchStatus
 from models import consent_service, enrolment_service, media_service
 from models.base import utcnow
@@ -55,7 +55,7 @@ def test_r11_withdrawal_deletes_templates_and_photos_and_the_gallery_forgets(
 ) -> None:
     sanne = enrolled(session, photo_checker)
     gallery = load_gallery(session)
-    assert gallery.people == (sanne.pseudonym,) and gallery.templates.shape == (1, 128)
+    assert gallery.people == (sanne.pseudonym,) and gallery.templates.shape == (count(session, FaceTemplate), 128)
     decider = Decider.of_guardian(sanne.guardianships[0].guardian)
     consent_service.withdraw(session, sanne, "face-matching", decider, ConsentMeans.ADMIN, STAFF)
     assert (count(session, ReferencePhoto), count(session, FaceTemplate)) == (0, 0), "in the same transaction"
@@ -78,16 +78,18 @@ def test_r11_r14_expired_face_matching_consent_leaves_the_gallery_and_is_purged(
 
 def test_r11_templates_and_reference_photos_are_stored_encrypted(session: Session, photo_checker: PhotoChecker) -> None:
     sanne = enrolled(session, photo_checker)
-    template = reference_template(photo_checker, PHOTO_OF["1001"])
-    stored = session.query(FaceTemplate).one()
-    assert template.astype("<f4").tobytes() not in stored.template
-    assert np.allclose(decrypt_template(cipher(session), stored.template), template, atol=1e-5)
+    templates = reference_templates(photo_checker, PHOTO_OF["1001"])
+    stored = session.query(FaceTemplate).order_by(FaceTemplate.id).all()
+    assert len(stored) == len(templates) > 1, "the face as photographed and as seen from afar"
+    for row, template in zip(stored, templates, strict=True):
+        assert template.astype("<f4").tobytes() not in row.template
+        assert np.allclose(decrypt_template(cipher(session), row.template), template, atol=1e-5)
     photo = session.query(ReferencePhoto).one()
     assert not photo.image.startswith(b"\xff\xd8"), "not a readable JPEG"
     key = settings_of(session).template_key_bytes()
     assert not any(key in str(value).encode() for _, _, value in stored_values(session)), "the key is never stored"
     with pytest.raises(TemplateKeyError):
-        decrypt_template(Fernet(Fernet.generate_key()), stored.template)
+        decrypt_template(Fernet(Fernet.generate_key()), stored[0].template)
     assert sanne.pseudonym in load_gallery(session).people
 
 
