@@ -32,18 +32,19 @@ class EnrolmentError(Exception):
     """A reference photo that cannot serve: the message says why."""
 
 
-def reference_templates(checker: PhotoChecker, path: Path) -> list[np.ndarray]:
-    """The templates of the one clearly visible face in a reference photo: as photographed, then shrunk
-    to each of `DISTANT_FACE_HEIGHTS` that is smaller."""
+def reference_templates(checker: PhotoChecker, source: Path | bytes) -> list[np.ndarray]:
+    """The templates of the one clearly visible face in a reference photo (a file, or one as stored): as
+    photographed, then shrunk to each of `DISTANT_FACE_HEIGHTS` that is smaller."""
+    name = source.name if isinstance(source, Path) else "stored reference photo"
     try:
-        photo = open_photo(path, checker.settings.max_pixels)
+        photo = open_photo(source, checker.settings.max_pixels)
     except ImageError as error:
-        raise EnrolmentError(f"{path.name}: {error}") from None
+        raise EnrolmentError(f"{name}: {error}") from None
     faces = checker.detector.detect(photo.pixels)
     visible = [f for f in faces if judge_visibility(f, photo.pixels, checker.settings).clearly_visible]
     if len(visible) != 1:
         found = "no clearly visible face" if not visible else f"{len(visible)} faces"
-        raise EnrolmentError(f"{path.name}: {found}; a reference photo must show exactly one face")
+        raise EnrolmentError(f"{name}: {found}; a reference photo must show exactly one face")
     face = visible[0]
     distant = [_shrunk(photo.pixels, face, h) for h in DISTANT_FACE_HEIGHTS if h < face.box.height]
     return [checker.encoder.encode(pixels, f) for pixels, f in [(photo.pixels, face), *distant]]

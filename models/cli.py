@@ -105,6 +105,10 @@ def db_upgrade() -> None:
     typer.echo(
         "schema already up to date" if before == after else f"schema upgraded from {before or 'empty'} to {after}"
     )
+    with transaction() as session:
+        renewed = enrolment_service.renew_templates(session, PhotoChecker, cli_actor())
+    if renewed:
+        typer.echo(f"face templates renewed for {renewed} reference photo(s)")
 
 
 @db_app.command("status")

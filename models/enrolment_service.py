@@ -5,15 +5,17 @@ it shows exactly one clearly visible face. The photo (re-encoded without metadat
 template are stored encrypted. Withdrawal, expiry and erasure delete both.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import delete, select
+import numpy as np
+from cryptography.fernet import Fernet
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from mediacheck.check import PhotoChecker
-from mediacheck.gallery import reference_templates
+from mediacheck.gallery import EnrolmentError, reference_templates
 from mediacheck.imaging import encode_clean, open_photo
 from models import audit_service, school_service
 from models.audit import Actor
@@ -50,16 +52,53 @@ def enrol(
         reference = ReferencePhoto(
             student_id=student.id, image=fernet.encrypt(clean), suffix=suffix, created_by=str(actor)
         )
-        reference.templates.extend(
-            FaceTemplate(student_id=student.id, template=encrypt_template(fernet, template), model=TEMPLATE_MODEL)
-            for template in photo_templates
-        )
+        reference.templates = _face_templates(student.id, fernet, photo_templates)
         session.add(reference)
         stored.append(reference)
     session.flush()
     detail = {"reference_photos": [r.id for r in stored]}
     audit_service.record(session, actor, "reference_photo.add", "student", student.pseudonym, student.pseudonym, detail)
     return stored
+
+
+def renew_templates(session: Session, load_checker: Callable[[], PhotoChecker], actor: Actor) -> int:
+    """Add the templates of the face seen from afar to reference photos enrolled with a close-up template
+    only (before `DISTANT_FACE_HEIGHTS`), computed from the stored photo: without them such a student, seen
+    small, matches less often than one enrolled today. The models load only when such a photo exists.
+    Returns the number of photos renewed; each student's renewal is audited."""
+    single = (
+        select(FaceTemplate.reference_photo_id)
+        .where(FaceTemplate.model == TEMPLATE_MODEL)
+        .group_by(FaceTemplate.reference_photo_id)
+        .having(func.count() == 1)
+    )
+    references = session.scalars(select(ReferencePhoto).where(ReferencePhoto.id.in_(single))).all()
+    if not references:
+        return 0
+    checker, fernet, renewed = load_checker(), cipher(session), []
+    for reference in references:
+        try:
+            templates = reference_templates(checker, decrypt(fernet, reference.image))
+        except EnrolmentError:
+            continue  # the photo no longer shows one clear face to the detector: its template stays as it was
+        if len(templates) > 1:  # the first is the close-up, already stored
+            reference.templates.extend(_face_templates(reference.student_id, fernet, templates[1:]))
+            renewed.append(reference)
+    session.flush()
+    for student_id in sorted({r.student_id for r in renewed}):
+        student = session.get_one(Student, student_id)
+        detail = {"reference_photos": [r.id for r in renewed if r.student_id == student_id]}
+        audit_service.record(
+            session, actor, "face_template.renew", "student", student.pseudonym, student.pseudonym, detail
+        )
+    return len(renewed)
+
+
+def _face_templates(student_id: int, fernet: Fernet, templates: list[np.ndarray]) -> list[FaceTemplate]:
+    return [
+        FaceTemplate(student_id=student_id, template=encrypt_template(fernet, t), model=TEMPLATE_MODEL)
+        for t in templates
+    ]
 
 
 def view_reference_photos(session: Session, student: Student, actor: Actor) -> list[tuple[ReferencePhoto, bytes]]:

@@ -10,8 +10,10 @@ import typer
 import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
 
+from mediacheck.check import PhotoChecker
 from mediacheck.config import AppSettings
-from models import staff_service
+from models import enrolment_service, staff_service
+from models.audit import Actor, ActorRole
 from models.database import make_engine, schema_revision, session_factory, upgrade
 from web import demo as demo_school
 from web import tasks
@@ -59,13 +61,19 @@ def register(app: typer.Typer) -> None:
 
 
 def _prepare_database(settings: AppSettings) -> sessionmaker[Session]:
-    """Bring the schema up to date on start: the app refuses any other, and a newcomer should not have to."""
+    """Bring the schema up to date on start, and reference photos' templates with it: the app refuses any
+    other schema, and a newcomer should not have to run the upgrade."""
     engine = make_engine(settings.database_url)
     before = schema_revision(engine)
     upgrade(engine)
     if before != schema_revision(engine):
         typer.echo(f"database schema upgraded from {before or 'empty'} to {schema_revision(engine)}")
-    return session_factory(settings, engine)
+    factory = session_factory(settings, engine)
+    with factory.begin() as session:
+        renewed = enrolment_service.renew_templates(session, PhotoChecker, Actor(ActorRole.SYSTEM, "upgrade"))
+    if renewed:
+        typer.echo(f"face templates renewed for {renewed} reference photo(s)")
+    return factory
 
 
 def _admin_password(settings: AppSettings) -> str | None:

@@ -12,6 +12,7 @@ from mediacheck.check import PhotoChecker
 from mediacheck.gallery import EnrolmentError, reference_templates
 from mediacheck.matching import MatchStatus
 from models import consent_service, enrolment_service, media_service
+from models.audit import AuditEvent
 from models.base import utcnow
 from models.biometrics import FaceTemplate, ReferencePhoto
 from models.consent import ConsentMeans
@@ -91,6 +92,34 @@ def test_r11_templates_and_reference_photos_are_stored_encrypted(session: Sessio
     with pytest.raises(TemplateKeyError):
         decrypt_template(Fernet(Fernet.generate_key()), stored[0].template)
     assert sanne.pseudonym in load_gallery(session).people
+
+
+def test_r11_a_photo_enrolled_before_faces_were_seen_from_afar_gets_those_templates_once(
+    session: Session, photo_checker: PhotoChecker
+) -> None:
+    """An upgrade gives photos enrolled with a close-up template only the templates enrolment makes now,
+    still encrypted and audited; a second upgrade has nothing to do and loads no model."""
+    sanne = enrolled(session, photo_checker)
+    close_up, *distant = session.query(FaceTemplate).order_by(FaceTemplate.id).all()
+    kept = close_up.template
+    for row in distant:
+        session.delete(row)
+    session.commit()
+    assert enrolment_service.renew_templates(session, lambda: photo_checker, STAFF) == 1
+    session.commit()
+    rows = session.query(FaceTemplate).order_by(FaceTemplate.id).all()
+    renewed = [decrypt_template(cipher(session), row.template) for row in rows]
+    expected = reference_templates(photo_checker, PHOTO_OF["1001"])
+    assert rows[0].template == kept and len(renewed) == len(expected) > 1
+    # Made from the stored copy (re-encoded without metadata), not the original file: close, not equal.
+    assert all(np.linalg.norm(a - b) < 0.05 for a, b in zip(renewed[1:], expected[1:], strict=True))
+    entry = session.query(AuditEvent).filter_by(action="face_template.renew").one()
+    assert entry.subject == sanne.pseudonym
+
+    def no_models() -> PhotoChecker:
+        raise AssertionError("nothing to renew, yet the models were loaded")
+
+    assert enrolment_service.renew_templates(session, no_models, STAFF) == 0
 
 
 def test_enrolment_refuses_a_photo_without_exactly_one_face(session: Session, photo_checker: PhotoChecker) -> None:
