@@ -72,7 +72,10 @@ def renew_templates(session: Session, load_checker: Callable[[], PhotoChecker], 
         .group_by(FaceTemplate.reference_photo_id)
         .having(func.count() == 1)
     )
-    references = session.scalars(select(ReferencePhoto).where(ReferencePhoto.id.in_(single))).all()
+    consenting = consenting_students(FACE_MATCHING, utcnow())  # R11: no biometrics made without it
+    references = session.scalars(
+        select(ReferencePhoto).where(ReferencePhoto.id.in_(single), ReferencePhoto.student_id.in_(consenting))
+    ).all()
     if not references:
         return 0
     checker, fernet, renewed = load_checker(), cipher(session), []
