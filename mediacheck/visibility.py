@@ -63,13 +63,15 @@ def _judge(pixels: np.ndarray, box: Box, height: float, inside: float, settings:
 
 def sharpness(pixels: np.ndarray, box: Box) -> float:
     """Variance of the Laplacian on the face scaled to a fixed height, so size does not count, and
-    brightened until its brightest pixels are white, so exposure does not count: anyone can brighten a
-    dark photo, and a sharp face in one (exposed at a fifth) measured 9 unbrightened, too blurred."""
+    brightened until the brightest pixels of its middle are white, so exposure does not count: anyone can
+    brighten a dark photo, and a sharp face in one (exposed at a fifth) measured 9 unbrightened, too blurred."""
     crop = pixels[box.top : box.bottom, box.left : box.right]
     if crop.shape[0] < 2 or crop.shape[1] < 2:
         return float("inf")
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
     target_width = max(1, round(crop.shape[1] * _SHARPNESS_HEIGHT / crop.shape[0]))
     gray = cv2.resize(gray, (target_width, _SHARPNESS_HEIGHT), interpolation=cv2.INTER_AREA)
-    gain = min(_MAX_GAIN, 255 / max(float(np.percentile(gray, 99)), 1.0))
-    return float(cv2.Laplacian(gray, cv2.CV_64F).var()) * max(1.0, gain) ** 2
+    rim_y, rim_x = _SHARPNESS_HEIGHT // 5, target_width // 5  # the middle: not a bright window behind
+    middle = gray[rim_y : _SHARPNESS_HEIGHT - rim_y, rim_x : target_width - rim_x]
+    gain = min(_MAX_GAIN, 255 / max(float(np.percentile(middle, 99)), 1.0))
+    return float(cv2.Laplacian(gray, cv2.CV_64F).var()) * gain**2
