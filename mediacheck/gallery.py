@@ -8,6 +8,7 @@ An optional `siblings.csv` (header `person,sibling`) marks people who need a str
 import csv
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -25,16 +26,25 @@ DISTANT_FACE_HEIGHTS = (36, 52)
 """Heights, in px, at which a reference face is encoded once more, shrunk as if photographed from afar.
 A face 32–40 px high in an event photo lies far from its person's template from a close-up (median
 distance 0.53, against 0.23 for large faces), so a consenting child seen small came out "unknown" and was
-redacted."""
+redacted. Matching adds `distant_template_offset` to the distance to these templates."""
 
 
 class EnrolmentError(Exception):
     """A reference photo that cannot serve: the message says why."""
 
 
-def reference_templates(checker: PhotoChecker, source: Path | bytes) -> list[np.ndarray]:
-    """The templates of the one clearly visible face in a reference photo (a file, or one as stored): as
-    photographed, then shrunk to each of `DISTANT_FACE_HEIGHTS` that is smaller."""
+@dataclass(frozen=True)
+class ReferenceTemplates:
+    """The templates of the one face of a reference photo."""
+
+    close_up: np.ndarray
+    """As photographed."""
+    distant: tuple[np.ndarray, ...]
+    """Shrunk to each of `DISTANT_FACE_HEIGHTS` that is smaller than the face."""
+
+
+def reference_templates(checker: PhotoChecker, source: Path | bytes) -> ReferenceTemplates:
+    """The templates of the one clearly visible face in a reference photo: a file, or one as stored."""
     name = source.name if isinstance(source, Path) else "stored reference photo"
     try:
         photo = open_photo(source, checker.settings.max_pixels)
@@ -46,17 +56,23 @@ def reference_templates(checker: PhotoChecker, source: Path | bytes) -> list[np.
         found = "no clearly visible face" if not visible else f"{len(visible)} faces"
         raise EnrolmentError(f"{name}: {found}; a reference photo must show exactly one face")
     face = visible[0]
-    distant = [_shrunk(photo.pixels, face, h) for h in DISTANT_FACE_HEIGHTS if h < face.box.height]
-    return [checker.encoder.encode(pixels, f) for pixels, f in [(photo.pixels, face), *distant]]
+    shrunk = [_shrunk(photo.pixels, face, h) for h in DISTANT_FACE_HEIGHTS if h < face.box.height]
+    return ReferenceTemplates(
+        checker.encoder.encode(photo.pixels, face), tuple(checker.encoder.encode(*pair) for pair in shrunk)
+    )
 
 
 def _shrunk(pixels: np.ndarray, face: Face, height: int) -> tuple[np.ndarray, Face]:
     """The face and its surroundings scaled so the face is `height` px high."""
     scale = height / face.box.height
     small = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+    def scaled(value: float) -> float:  # pixel centres: OpenCV maps x to (x + 0.5) * scale - 0.5
+        return (value + 0.5) * scale - 0.5
+
     b = face.box
-    box = Box(round(b.top * scale), round(b.right * scale), round(b.bottom * scale), round(b.left * scale))
-    landmarks = tuple((x * scale, y * scale) for x, y in face.landmarks)
+    box = Box(*(round(scaled(v)) for v in (b.top, b.right, b.bottom, b.left)))
+    landmarks = tuple((scaled(x), scaled(y)) for x, y in face.landmarks)
     return small, Face(box, face.score, landmarks, face.inside_fraction)
 
 
@@ -64,12 +80,15 @@ def load_gallery(checker: PhotoChecker, directory: Path, on_photo: Callable[[Pat
     """Encode every reference photo under `directory`. A photo that cannot serve is an error:
     a silently missing template would make its person "unknown" without anyone knowing."""
     templates: dict[str, list[np.ndarray]] = {}
+    distant: dict[str, list[np.ndarray]] = {}
     for person_dir in sorted(p for p in directory.iterdir() if p.is_dir()):
         for photo in reference_photos(person_dir):
-            templates.setdefault(person_dir.name, []).extend(reference_templates(checker, photo))
+            made = reference_templates(checker, photo)
+            templates.setdefault(person_dir.name, []).append(made.close_up)
+            distant.setdefault(person_dir.name, []).extend(made.distant)
             if on_photo:
                 on_photo(photo)
-    return Gallery.build(templates, read_siblings(directory / SIBLINGS_FILE))
+    return Gallery.build(templates, read_siblings(directory / SIBLINGS_FILE), distant)
 
 
 def reference_photos(person_dir: Path) -> list[Path]:

@@ -44,16 +44,23 @@ class Gallery:
     """Index of each person's first row in `templates`."""
     siblings: np.ndarray = field(repr=False)
     """(P, P) bool: True where two people are marked as siblings."""
+    distant: np.ndarray = field(repr=False)
+    """(N,) bool: True where a row is a reference face shrunk as if seen from afar."""
 
     @classmethod
     def build(
         cls,
         templates: dict[str, Sequence[np.ndarray]],
         siblings: Iterable[tuple[str, str]] = (),
+        distant: dict[str, Sequence[np.ndarray]] | None = None,
     ) -> "Gallery":
+        """`templates` per person as photographed; `distant` the same faces as if seen from afar."""
+        distant = distant or {}
         people = tuple(sorted(name for name, rows in templates.items() if len(rows)))
-        rows = [np.asarray(t, dtype=np.float32) for name in people for t in templates[name]]
-        counts = [len(templates[name]) for name in people]
+        per_person = [([*templates[name]], [*distant.get(name, ())]) for name in people]
+        rows = [np.asarray(t, dtype=np.float32) for close, far in per_person for t in [*close, *far]]
+        flags = [flag for close, far in per_person for flag in [False] * len(close) + [True] * len(far)]
+        counts = [len(close) + len(far) for close, far in per_person]
         index = {name: i for i, name in enumerate(people)}
         sibling_matrix = np.zeros((len(people), len(people)), dtype=bool)
         for a, b in siblings:
@@ -64,18 +71,20 @@ class Gallery:
             np.vstack(rows) if rows else np.empty((0, 128), dtype=np.float32),
             np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp) if counts else np.empty(0, np.intp),
             sibling_matrix,
+            np.array(flags, dtype=bool),
         )
 
     def __len__(self) -> int:
         return len(self.people)
 
-    def person_distances(self, encodings: np.ndarray) -> np.ndarray:
-        """(F, P) distance from each face to each person's closest template."""
+    def person_distances(self, encodings: np.ndarray, distant_offset: float = 0.0) -> np.ndarray:
+        """(F, P) distance from each face to each person's closest template, `distant_offset` added to
+        the distance to a face seen from afar."""
         faces = np.asarray(encodings, dtype=np.float32)
         squared = (
             (faces**2).sum(axis=1)[:, None] + (self.templates**2).sum(axis=1)[None, :] - 2.0 * faces @ self.templates.T
         )
-        distances = np.sqrt(np.maximum(squared, 0.0))
+        distances = np.sqrt(np.maximum(squared, 0.0)) + distant_offset * self.distant[None, :]
         return np.minimum.reduceat(distances, self.starts, axis=1)
 
     def match(self, encodings: np.ndarray, settings: CheckSettings) -> list[Match]:
@@ -83,7 +92,7 @@ class Gallery:
             return []
         if not self.people:
             return [Match(MatchStatus.UNKNOWN) for _ in encodings]
-        distances = self.person_distances(encodings)
+        distances = self.person_distances(encodings, settings.distant_template_offset)
         return [self._judge(row, settings) for row in distances]
 
     def _judge(self, distances: np.ndarray, settings: CheckSettings) -> Match:

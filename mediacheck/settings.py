@@ -27,8 +27,9 @@ class CheckSettings:
     wrongly judged too small goes out unredacted."""
 
     min_sharpness: float = 10.0
-    """Variance of the Laplacian of the face scaled to 64 px high. Below it, the face is
-    too blurred to recognise (R1). Sharp faces score in the hundreds."""
+    """Variance of the Laplacian of the face scaled to 64 px high and brightened (at most 8×) until the
+    brightest pixels of its middle are white. Below it, the face is too blurred to recognise (R1). Sharp
+    faces score in the hundreds or thousands."""
 
     min_inside_fraction: float = 0.4
     """Share of the face's area that must lie inside the frame. A face mostly cut off by the
@@ -59,12 +60,15 @@ class CheckSettings:
     detector_coarse_long_side: int = 640
     """Long side, in px, of the coarse detection pass that finds faces filling the frame."""
 
-    match_distance: float = 0.47
+    match_distance: float = 0.5
     """Largest template distance for "matched" (face_recognition's own default is 0.6, set for
-    adults; children need a stricter one, R15). 0.47 rather than 0.5 since each reference face is also
-    enrolled as seen from afar: that brought people's faces 0.05 closer to them (median, 1,087 generated
-    faces) and others' 0.02–0.035 closer (their closest 0.1–5%), so 0.47 keeps the nearness of others
-    where 0.5 had it, and recognises 61.5% of the faces instead of 57.3%."""
+    adults; children need a stricter one, R15)."""
+
+    distant_template_offset: float = 0.05
+    """Added to the distance to a reference face shrunk as if seen from afar (`mediacheck.gallery`). Those
+    templates brought people's own small faces 0.05 closer (median, 1,087 generated faces) and others'
+    faces 0.02–0.035 closer too (their closest 0.1–5%). With 0.05 added, others sit where they sat from
+    close-ups alone (within 0.005; as many within 0.6), and 61.8% of the faces are recognised, not 57.3%."""
 
     unknown_distance: float = 0.6
     """Distance above which a face is "unknown"; between `match_distance` and this it is

@@ -2,7 +2,8 @@
 
 A photo is accepted only while the student's `face-matching` consent is in force, and only when
 it shows exactly one clearly visible face. The photo (re-encoded without metadata, R10) and its
-template are stored encrypted. Withdrawal, expiry and erasure delete both.
+templates (the face as photographed and as if seen from afar) are stored encrypted. Withdrawal,
+expiry and erasure delete both.
 """
 
 from collections.abc import Callable, Sequence
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from cryptography.fernet import Fernet
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mediacheck.check import PhotoChecker
@@ -29,6 +30,8 @@ from models.template_cipher import cipher, decrypt, encrypt_template
 
 TEMPLATE_MODEL = "dlib-resnet-v1-upright"
 """`mediacheck.encoding.FaceEncoder`'s templates; change it when the encoder changes."""
+DISTANT_TEMPLATE_MODEL = f"{TEMPLATE_MODEL}-distant"
+"""The same encoder on the reference face shrunk as if seen from afar (`mediacheck.gallery`)."""
 
 
 class EnrolmentRefused(RecordsError):
@@ -46,13 +49,14 @@ def enrol(
     templates = [reference_templates(checker, path) for path in photos]
     fernet = cipher(session)
     stored = []
-    for path, photo_templates in zip(photos, templates, strict=True):
+    for path, made in zip(photos, templates, strict=True):
         photo = open_photo(path, checker.settings.max_pixels)
         clean, suffix = encode_clean(photo.pixels, photo.format)
         reference = ReferencePhoto(
             student_id=student.id, image=fernet.encrypt(clean), suffix=suffix, created_by=str(actor)
         )
-        reference.templates = _face_templates(student.id, fernet, photo_templates)
+        reference.templates = _face_templates(student.id, fernet, [made.close_up], TEMPLATE_MODEL)
+        reference.templates += _face_templates(student.id, fernet, made.distant, DISTANT_TEMPLATE_MODEL)
         session.add(reference)
         stored.append(reference)
     session.flush()
@@ -64,28 +68,26 @@ def enrol(
 def renew_templates(session: Session, load_checker: Callable[[], PhotoChecker], actor: Actor) -> int:
     """Add the templates of the face seen from afar to reference photos enrolled with a close-up template
     only (before `DISTANT_FACE_HEIGHTS`), computed from the stored photo: without them such a student, seen
-    small, matches less often than one enrolled today. The models load only when such a photo exists.
-    Returns the number of photos renewed; each student's renewal is audited."""
-    single = (
-        select(FaceTemplate.reference_photo_id)
-        .where(FaceTemplate.model == TEMPLATE_MODEL)
-        .group_by(FaceTemplate.reference_photo_id)
-        .having(func.count() == 1)
-    )
+    small, matches less often than one enrolled today. The models load only when such a photo exists; a
+    photo whose face is too small to shrink, or that no longer shows one clear face, is looked at again
+    next time. Returns the number of photos renewed; each student's renewal is audited."""
+    renewed_already = select(FaceTemplate.reference_photo_id).where(FaceTemplate.model == DISTANT_TEMPLATE_MODEL)
     consenting = consenting_students(FACE_MATCHING, utcnow())  # R11: no biometrics made without it
     references = session.scalars(
-        select(ReferencePhoto).where(ReferencePhoto.id.in_(single), ReferencePhoto.student_id.in_(consenting))
+        select(ReferencePhoto).where(
+            ReferencePhoto.id.not_in(renewed_already), ReferencePhoto.student_id.in_(consenting)
+        )
     ).all()
     if not references:
         return 0
     checker, fernet, renewed = load_checker(), cipher(session), []
     for reference in references:
         try:
-            templates = reference_templates(checker, decrypt(fernet, reference.image))
+            made = reference_templates(checker, decrypt(fernet, reference.image))
         except EnrolmentError:
             continue  # the photo no longer shows one clear face to the detector: its template stays as it was
-        if len(templates) > 1:  # the first is the close-up, already stored
-            reference.templates.extend(_face_templates(reference.student_id, fernet, templates[1:]))
+        if made.distant:
+            reference.templates += _face_templates(reference.student_id, fernet, made.distant, DISTANT_TEMPLATE_MODEL)
             renewed.append(reference)
     session.flush()
     for student_id in sorted({r.student_id for r in renewed}):
@@ -97,11 +99,8 @@ def renew_templates(session: Session, load_checker: Callable[[], PhotoChecker], 
     return len(renewed)
 
 
-def _face_templates(student_id: int, fernet: Fernet, templates: list[np.ndarray]) -> list[FaceTemplate]:
-    return [
-        FaceTemplate(student_id=student_id, template=encrypt_template(fernet, t), model=TEMPLATE_MODEL)
-        for t in templates
-    ]
+def _face_templates(student_id: int, fernet: Fernet, templates: Sequence[np.ndarray], model: str) -> list[FaceTemplate]:
+    return [FaceTemplate(student_id=student_id, template=encrypt_template(fernet, t), model=model) for t in templates]
 
 
 def view_reference_photos(session: Session, student: Student, actor: Actor) -> list[tuple[ReferencePhoto, bytes]]:

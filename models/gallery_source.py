@@ -19,7 +19,7 @@ from models.base import utcnow
 from models.biometrics import FaceTemplate
 from models.channels import FACE_MATCHING
 from models.consent_state import consenting_students, current_consents
-from models.enrolment_service import TEMPLATE_MODEL
+from models.enrolment_service import DISTANT_TEMPLATE_MODEL, TEMPLATE_MODEL
 from models.school import Guardianship, Student
 from models.template_cipher import cipher, decrypt_template
 
@@ -28,16 +28,19 @@ def load_gallery(session: Session, at: datetime | None = None) -> Gallery:
     """Decrypt the templates of every student enrolled with face-matching consent in force at `at`."""
     consenting = consenting_students(FACE_MATCHING, at or utcnow())
     rows = session.execute(
-        select(Student.pseudonym, FaceTemplate.template)
+        select(Student.pseudonym, FaceTemplate.model, FaceTemplate.template)
         .join(FaceTemplate, FaceTemplate.student_id == Student.id)
-        .where(Student.id.in_(consenting), FaceTemplate.model == TEMPLATE_MODEL)
+        .where(Student.id.in_(consenting), FaceTemplate.model.in_([TEMPLATE_MODEL, DISTANT_TEMPLATE_MODEL]))
         .order_by(FaceTemplate.id)
     )
     fernet = cipher(session)
-    templates: dict[str, list[np.ndarray]] = defaultdict(list)
-    for pseudonym, token in rows:
-        templates[pseudonym].append(decrypt_template(fernet, token))
-    return Gallery.build(templates, sibling_pairs(session))
+    kinds: dict[str, dict[str, list[np.ndarray]]] = {
+        TEMPLATE_MODEL: defaultdict(list),
+        DISTANT_TEMPLATE_MODEL: defaultdict(list),
+    }
+    for pseudonym, model, token in rows:
+        kinds[model][pseudonym].append(decrypt_template(fernet, token))
+    return Gallery.build(kinds[TEMPLATE_MODEL], sibling_pairs(session), kinds[DISTANT_TEMPLATE_MODEL])
 
 
 def sibling_pairs(session: Session) -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ The document of a version:
 
     {"channels": [{"name": "public", "unconsented": "redact", "block_when_subject": false,
                    "redaction": "pixelate"}, ...],
-     "thresholds": {"match_distance": 0.47, ...},     # any `mediacheck.settings.CheckSettings` field
+     "thresholds": {"match_distance": 0.5, ...},     # any `mediacheck.settings.CheckSettings` field
      "consent_expires_at": "2026-08-01T00:00:00+02:00" | null,   # R14
      "face_matching": true}                          # false: every visible face is unknown (R11a)
 

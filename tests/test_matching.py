@@ -102,3 +102,14 @@ def test_r15_a_face_seen_from_afar_is_matched_to_its_person_and_a_stranger_stays
 
 def _contains(box: Box, point: tuple[float, float]) -> bool:
     return box.left <= point[0] <= box.right and box.top <= point[1] <= box.bottom
+
+
+def test_r15_a_face_seen_from_afar_counts_the_offset_farther(base: np.ndarray) -> None:
+    """Templates of reference faces shrunk as if seen from afar also sit closer to strangers, so their
+    distance counts `distant_template_offset` more: 0.48 away is a match as photographed, not from afar."""
+    near = at_distance(base, 0.48, 0)
+    assert Gallery.build({"anna": [near]}).match(base[None, :], SETTINGS)[0].status is MatchStatus.MATCHED
+    far_only = Gallery.build({"anna": [at_distance(base, 0.9, 1)]}, distant={"anna": [near]})
+    (match,) = far_only.match(base[None, :], SETTINGS)
+    assert (match.status, match.person) == (MatchStatus.UNSURE, "anna")
+    assert match.distance == pytest.approx(0.48 + SETTINGS.distant_template_offset, abs=1e-4)

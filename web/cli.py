@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mediacheck.check import PhotoChecker
@@ -45,6 +46,7 @@ def serve(
         typer.secho(f"Created the account 'admin' with password: {password}  (shown only now)", fg="yellow")
     helper = _start_worker(concurrency) if worker else None  # before any thread exists: it forks
     try:
+        _renew_templates(factory)  # loads the models (threads) only when a photo needs it
         if demo:
             _load_demo(factory)
         url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"
@@ -61,19 +63,26 @@ def register(app: typer.Typer) -> None:
 
 
 def _prepare_database(settings: AppSettings) -> sessionmaker[Session]:
-    """Bring the schema up to date on start, and reference photos' templates with it: the app refuses any
-    other schema, and a newcomer should not have to run the upgrade."""
+    """Bring the schema up to date on start: the app refuses any other, and a newcomer should not have to."""
     engine = make_engine(settings.database_url)
     before = schema_revision(engine)
     upgrade(engine)
     if before != schema_revision(engine):
         typer.echo(f"database schema upgraded from {before or 'empty'} to {schema_revision(engine)}")
-    factory = session_factory(settings, engine)
-    with factory.begin() as session:
-        renewed = enrolment_service.renew_templates(session, PhotoChecker, Actor(ActorRole.SYSTEM, "upgrade"))
+    return session_factory(settings, engine)
+
+
+def _renew_templates(factory: sessionmaker[Session]) -> None:
+    """Reference photos enrolled before faces were also enrolled as seen from afar get those templates.
+    A failure only delays it to the next start: the close-up templates still serve."""
+    try:
+        with factory.begin() as session:
+            renewed = enrolment_service.renew_templates(session, PhotoChecker, Actor(ActorRole.SYSTEM, "upgrade"))
+    except SQLAlchemyError as error:
+        typer.secho(f"face templates not renewed this time: {error}", fg="yellow")
+        return
     if renewed:
         typer.echo(f"face templates renewed for {renewed} reference photo(s)")
-    return factory
 
 
 def _admin_password(settings: AppSettings) -> str | None:
