@@ -85,11 +85,7 @@ def _sideways(source: Path, target: Path) -> Path:
 def found(truth: Box, boxes: list[Box]) -> bool:
     """A truth face counts as found when a detection's centre lies in it and its centre in the detection."""
 
-    def centre_in(a: Box, b: Box) -> bool:
-        cx, cy = a.centre
-        return b.top <= cy <= b.bottom and b.left <= cx <= b.right
-
-    return any(centre_in(truth, b) and centre_in(b, truth) for b in boxes)
+    return any(b.contains(*truth.centre) and truth.contains(*b.centre) for b in boxes)
 
 
 class Timer:

@@ -73,6 +73,9 @@ class Box:
         x, y = centre
         return cls(round(y - height / 2), round(x + width / 2), round(y + height / 2), round(x - width / 2))
 
+    def contains(self, x: float, y: float) -> bool:
+        return self.left <= x <= self.right and self.top <= y <= self.bottom
+
     def clipped(self, width: int, height: int) -> "Box":
         return Box(max(0, self.top), min(width, self.right), min(height, self.bottom), max(0, self.left))
 
@@ -203,7 +206,7 @@ class FaceDetector:
             matrix[:, 2] += np.array([_LOOK_SIZE / 2, _LOOK_SIZE / 2]) - centre
             look = _mirrored_look(pixels, matrix) if at_side else _look(pixels, matrix, cv2.BORDER_REPLICATE)
             found = self._detect_in(look, (_LOOK_SIZE, _LOOK_SIZE), self.settings.detection_threshold)
-            central = [f for f in found if _contains(f.box, _LOOK_SIZE / 2, _LOOK_SIZE / 2)]
+            central = [f for f in found if f.box.contains(_LOOK_SIZE / 2, _LOOK_SIZE / 2)]
             if central:
                 best = max(central, key=lambda f: f.score)
                 return [_mapped_back(best, cv2.invertAffineTransform(matrix), image_size)]
@@ -326,17 +329,13 @@ def _same_face(a: Box, b: Box) -> bool:
     stays its own, even over its centre: merged, it would go unredacted. Weak spots merge by overlap
     only: which spot stands for a face sets the scale of its second look."""
     alike = min(a.area, b.area) >= _ALIKE_AREA * max(a.area, b.area)
-    return _overlapping(a, b) or (alike and _contains(a, *b.centre) and _contains(b, *a.centre))
+    return _overlapping(a, b) or (alike and a.contains(*b.centre) and b.contains(*a.centre))
 
 
 def _iou(a: Box, b: Box) -> float:
     inter = a.intersection(b)
     union = a.area + b.area - inter
     return inter / union if union else 0.0
-
-
-def _contains(box: Box, x: float, y: float) -> bool:
-    return box.left <= x <= box.right and box.top <= y <= box.bottom
 
 
 def _mapped_back(face: Face, inverse: np.ndarray, image_size: tuple[int, int]) -> Face:

@@ -95,13 +95,9 @@ def test_r15_a_face_seen_from_afar_is_matched_to_its_person_and_a_stranger_stays
     scale = 36 / truth.height
     small = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     x, y = truth.centre
-    (face,) = [f for f in checker.find_faces(small) if _contains(f.face.box, (x * scale, y * scale))]
+    (face,) = [f for f in checker.find_faces(small) if f.face.box.contains(x * scale, y * scale)]
     assert face.visibility.clearly_visible
     assert (face.match.status, face.match.person if expected is MatchStatus.MATCHED else None) == (expected, person)
-
-
-def _contains(box: Box, point: tuple[float, float]) -> bool:
-    return box.left <= point[0] <= box.right and box.top <= point[1] <= box.bottom
 
 
 def test_r15_a_face_seen_from_afar_counts_the_offset_farther(base: np.ndarray) -> None:
