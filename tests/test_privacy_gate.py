@@ -22,7 +22,18 @@ from benchmarks.eventset import (
     load_event_set,
     source_faces,
 )
-from benchmarks.privacy_eval import CHANNELS, Report, describe, evaluate_generated, held, over_redaction
+from benchmarks.privacy_eval import (
+    CHANNELS,
+    BandRecall,
+    ChannelResult,
+    Evidence,
+    Inspection,
+    Report,
+    describe,
+    evaluate_generated,
+    held,
+    over_redaction,
+)
 from mediacheck.encoding import FaceEncoder
 from mediacheck.faces import Box, FaceDetector
 from mediacheck.imaging import open_photo
@@ -137,3 +148,46 @@ def test_r1_a_smeared_face_that_no_second_look_confirms_is_still_taken_for_a_fac
     found = [face for face in FaceDetector(SETTINGS).detect(pixels) if centre_in_face(smeared, face.box)]
     assert found and box_iou(found[0].box, Box(**smeared.box)) > 0.4
     assert found[0].score < SETTINGS.detection_threshold, "the case must stay one no look confirms"
+
+
+def test_the_report_names_each_target_missed_and_what_misses_it() -> None:
+    """Issue 3's targets: zero leaks, recall ≥ 99.5% in every size band and up to ±30° of tilt (the
+    30–45° band is measured but not a target), over-redaction ≤ 10%."""
+    leak = Inspection("protected", "0001.jpg", 0, _TRUTH_FACE, "missed", None, Evidence(1.0, None, None, None))
+    size = (_band("32–40px", 199, of=200), _band("40–48px", 9, of=10))
+    tilt = (_band("0–10°", 100), _band("10–20°", 100), _band("20–30°", 98), _band("30–45°", 50))
+    channels = (_channel("protected", (leak,), over_redacted=5), _channel("public", (), over_redacted=11))
+    report = Report(1, 1, 1, 1, {}, channels, size, tilt, (), (), {}, {})
+    assert list(report.missed_targets().values()) == [
+        ["protected 1"],
+        ["40–48px 90.0%"],
+        ["20–30° 98.0%"],
+        ["public 11.0%"],
+    ]
+    assert report.as_json()["missed_targets"] == report.missed_targets()
+
+
+_TRUTH_FACE = TruthFace(
+    identity="obama",
+    origin="events/x.jpg#0",
+    box={"top": 0, "right": 40, "bottom": 50, "left": 0},
+    centre=(20.0, 25.0),
+    width=40.0,
+    height=50.0,
+    angle=0.0,
+    landmarks=(),
+    published_height=50.0,
+    inside_fraction=1.0,
+    occluded_fraction=0.0,
+    sharpness=100.0,
+    motion_blur=0.0,
+    clearly_visible=True,
+)
+
+
+def _band(name: str, found: int, of: int = 100) -> BandRecall:
+    return BandRecall(name, of, found, found, 1.0, ())
+
+
+def _channel(name: str, leaks: tuple[Inspection, ...], over_redacted: int) -> ChannelResult:
+    return ChannelResult(name, 10, 10, leaks, 0, 100, over_redacted, {}, {}, {}, 0)
