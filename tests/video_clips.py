@@ -56,6 +56,8 @@ class Clip:
     inside: dict[str, dict[int, float]]
     """Per person and frame, the share of the face inside the frame."""
     frames: int
+    heads: dict[str, dict[int, Box]]
+    """Per person, the box of the whole head pasted in (ears, hair, some shoulders), as far as inside."""
 
     def clearly_in_frame(self, person: str, share: float) -> dict[int, Box]:
         """The face's boxes in the frames where at least `share` of it is inside."""
@@ -80,6 +82,7 @@ def stage_clip(
     biden, biden_face = _cut_out(BIDEN, face_height=70)
     width, height = SIZE
     faces: dict[str, dict[int, Box]] = {"obama": {}, "biden": {}}
+    heads: dict[str, dict[int, Box]] = {"obama": {}, "biden": {}}
     inside: dict[str, dict[int, float]] = {"obama": {}, "biden": {}}
     pictures = []
     for index in range(frames):
@@ -92,12 +95,13 @@ def stage_clip(
             ("obama", obama, obama_face, (40, 60 + bob)),
             ("biden", biden, biden_face, (max(x, 200), y)),
         ):
-            box = _paste(canvas, patch, face, *at)
-            if box is not None:
+            pasted = _paste(canvas, patch, face, *at)
+            if pasted is not None:
+                heads[person][index], box = pasted
                 faces[person][index], inside[person][index] = box, box.area / face.area
         pictures.append(canvas)
     _write(path, pictures, rotation, sound, metadata or {})
-    return Clip(path, faces, inside, frames)
+    return Clip(path, faces, inside, frames, heads)
 
 
 def _cut_out(actor: Actor, face_height: int) -> tuple[np.ndarray, Box]:
@@ -112,9 +116,10 @@ def _cut_out(actor: Actor, face_height: int) -> tuple[np.ndarray, Box]:
     return patch, inner
 
 
-def _paste(canvas: np.ndarray, patch: np.ndarray, face: Box, x: int, y: int) -> Box | None:
-    """Blend `patch` in with its top-left at (x, y), edges faded, cut by the frame; the face box,
-    clipped, or None. A hard-edged rectangle is no scene a camera films."""
+def _paste(canvas: np.ndarray, patch: np.ndarray, face: Box, x: int, y: int) -> tuple[Box, Box] | None:
+    """Blend `patch` in with its top-left at (x, y), edges faded, cut by the frame; the boxes of
+    the patch and of the face in it, clipped, or None when the face is outside. A hard-edged
+    rectangle is no scene a camera films."""
     height, width = canvas.shape[:2]
     ph, pw = patch.shape[:2]
     top, left, bottom, right = max(0, y), max(0, x), min(height, y + ph), min(width, x + pw)
@@ -125,7 +130,7 @@ def _paste(canvas: np.ndarray, patch: np.ndarray, face: Box, x: int, y: int) -> 
     blended = fade[inside] * patch[inside] + (1 - fade[inside]) * canvas[top:bottom, left:right]
     canvas[top:bottom, left:right] = blended.astype(np.uint8)
     box = Box(y + face.top, x + face.right, y + face.bottom, x + face.left).clipped(width, height)
-    return box if box.width > 0 and box.height > 0 else None
+    return (Box(top, right, bottom, left), box) if box.width > 0 and box.height > 0 else None
 
 
 def _ramp(length: int) -> np.ndarray:
