@@ -148,12 +148,18 @@ def overtaken_publications(session: Session, at: datetime | None = None) -> list
         session.scalars(select(Publication).where(Publication.state.in_(on_channel)).order_by(Publication.published_at))
     )
     decided = decisions_for(session, [p.media for p in live], at)
-    overtaken = []
-    for publication in live:
-        decision = decided[publication.media_id].get(publication.channel.key)
-        if decision is None or not decision.may_go_out or set(decision.redact) - set(publication.redacted_positions):
-            overtaken.append(publication)
-    return overtaken
+    return [p for p in live if overtaken(p, decided[p.media_id].get(p.channel.key))]
+
+
+def overtaken(publication: Publication, decision: ChannelDecision | None) -> bool:
+    """The channel's decision now no longer allows the copy as it went out. A media checked again since
+    has new face positions, so the recorded redactions say nothing any more: it comes down (fail closed)."""
+    media = publication.media
+    if media.checked_at is None or media.checked_at > publication.published_at:
+        return True
+    return (
+        decision is None or not decision.may_go_out or bool(set(decision.redact) - set(publication.redacted_positions))
+    )
 
 
 def _checked_face(face: DetectedFace, recognisable: frozenset[str]) -> CheckedFace:

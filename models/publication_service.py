@@ -555,15 +555,8 @@ def _mark_unpublished(publication: Publication, now: datetime) -> None:
 
 
 def _overtaken(publication: Publication, now: decision_service.Standing) -> bool:
-    """The rules in force now no longer allow the copy as it went out. A media checked again since has
-    new face positions, so the recorded redactions say nothing any more: it comes down (fail closed)."""
-    media = publication.media
-    if media.checked_at is None or media.checked_at > publication.published_at:
-        return True
-    decision = decision_service.decided(media, now).decisions.get(publication.channel.key)
-    return (
-        decision is None or not decision.may_go_out or bool(set(decision.redact) - set(publication.redacted_positions))
-    )
+    decision = decision_service.decided(publication.media, now).decisions.get(publication.channel.key)
+    return decision_service.overtaken(publication, decision)
 
 
 def _take_down_overtaken(

@@ -26,7 +26,7 @@ from models.audit import AuditEvent
 from models.base import utcnow
 from models.channels import FACE_MATCHING
 from models.database import make_engine, migrations_config, session_factory, upgrade
-from models.media import ConsentFollowup, DetectedFace, PublicationState
+from models.media import ConsentFollowup, DetectedFace, Media, PublicationState
 from models.publication_service import ChannelCallFailed, PublicationRefused, RenderingOutdated
 from models.review_service import Resolution
 from tests.worker.builders import (
@@ -491,3 +491,20 @@ def test_r14_an_expired_consent_takes_the_copy_down_and_it_comes_back_redacted(
     assert publication(factory, replacement).redacted_positions == [0]
     [out] = published_files(settings, "public")
     assert region_change(out, tmp_path / "IMG_0001 Sanne de Vries.jpg", SANNE_BOX) > 25
+
+
+def test_r5_a_copy_of_a_photo_checked_again_since_it_went_out_comes_down_at_reconcile(
+    factory: sessionmaker[Session], channels: ConfiguredChannels, photo_checker: PhotoChecker, tmp_path: Path
+) -> None:
+    """Fail closed: after a new check the recorded redactions name the faces of the earlier one, so
+    they cannot show the copy is still allowed, even where the new decision looks the same."""
+    kids = school(factory)
+    media_id = checked_media(factory, tmp_path, {kids.sanne: SANNE_BOX})
+    service.publish(factory, channels, photo_checker, media_id, "public", service.WORKER)
+    [copy] = publications(factory, media_id)
+    with factory.begin() as session:
+        assert service.reconcile(session, timedelta(0)).overtaken == []
+        session.get(Media, media_id).checked_at = utcnow()
+    with factory.begin() as session:
+        assert service.reconcile(session, timedelta(0)).overtaken == [copy.id]
+    assert publication(factory, copy.id).state is PublicationState.TAKEDOWN_PENDING
