@@ -13,6 +13,10 @@ and the state in between is a row that any worker can pick up again:
     request_takedown                     → takedown_pending  a withdrawal, or staff
     take_down → channel → confirm_takedown → unpublished     the channel confirmed the removal
 
+A send whose answer was lost (a timeout) may have arrived: its retry first asks the channel for the
+file under its pseudonymous name and keeps that copy rather than send a second one that no record
+would know to take down (WordPress and folders can tell; the Graph API cannot).
+
 A withdrawal that arrives while a copy is on its way marks it takedown_pending; the send step
 takes it down as soon as the channel confirms it. A takedown is retried until the channel
 confirms (`pending_takedowns` shows what is not down yet, and why). After a withdrawal, a copy
@@ -242,6 +246,7 @@ def send(
         if publication is None:
             return None
         publication.attempts += 1
+        retry = publication.attempts > 1
         key, name, hide = publication.channel.key, publication.upload_name, tuple(publication.redacted_positions)
         checked_at = publication.media.checked_at
         rechecked = checked_at is None or checked_at > publication.published_at
@@ -254,7 +259,9 @@ def send(
         if source is not None:
             rendered = _render(checker, *source, key, hide)
         upload = Upload(rendered.content, name or f"photo{rendered.suffix}", MEDIA_TYPES[rendered.suffix])
-        external_id = channels.get(key).publish(upload)
+        channel = channels.get(key)
+        arrived = channel.find(name) if retry and name else None  # an earlier try's answer may have been lost
+        external_id = arrived or channel.publish(upload)
     except ChannelError as error:
         _fail(factory, publication_id, error)
     except (ImageError, OSError) as error:

@@ -64,6 +64,8 @@ def test_r5_wordpress_publish_then_takedown_removes_the_file(
     upload = make_upload()
     media_id = channel.publish(upload)
     assert channel.exists(media_id)
+    assert channel.find(upload.filename) == media_id, "a retry whose answer was lost finds the copy"
+    assert channel.find("0a1b2c3d4e5f6a7b.jpg") is None
     source_url = _source_url(wordpress, media_id)
     assert httpx.get(source_url).content == upload.content, "WordPress serves exactly our clean bytes (R10)"
     stored = wordpress.uploads / source_url.split("/wp-content/uploads/")[1]
@@ -130,6 +132,7 @@ def test_folder_channel_publishes_atomically_and_takes_down(tmp_path: Path) -> N
     external_id = channel.publish(upload)
     assert (tmp_path / "portal" / external_id).read_bytes() == upload.content
     assert [p.name for p in (tmp_path / "portal").iterdir()] == [external_id]
+    assert channel.find(upload.filename) == external_id and channel.find("other.jpg") is None
     channel.unpublish(external_id)
     assert not channel.exists(external_id)
     channel.unpublish(external_id)

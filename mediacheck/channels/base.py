@@ -37,3 +37,8 @@ class Channel(Protocol):
 
     def exists(self, external_id: str) -> bool:
         """Whether the channel still serves the file (for reconciliation)."""
+
+    def find(self, filename: str) -> str | None:
+        """The id of a file sent under `filename` that the channel serves, or None. A send whose answer
+        was lost (a timeout) may still have arrived: the retry looks before sending a second copy,
+        which a withdrawal would not know to take down. Names are unique pseudonyms (R10)."""

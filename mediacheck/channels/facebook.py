@@ -58,3 +58,9 @@ class FacebookPageChannel:
             "GET", f"{self.base}/{external_id}", params={"access_token": self.token, "fields": "id"}
         )
         return send(self.client, request, missing_ok=True, is_missing=_gone) is not None
+
+    def find(self, filename: str) -> str | None:
+        """The Graph API cannot look a photo up by file name, so a copy whose answer was lost stays unknown
+        and a retry sends another: the Page may show the photo twice, and a withdrawal takes down only the
+        copy on record."""
+        return None

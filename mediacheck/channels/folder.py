@@ -1,5 +1,6 @@
 """A directory as a channel: for portals that import files, and the embedded default."""
 
+import glob
 import os
 import secrets
 from pathlib import Path
@@ -32,6 +33,10 @@ class FolderChannel:
 
     def exists(self, external_id: str) -> bool:
         return self._path(external_id).is_file()
+
+    def find(self, filename: str) -> str | None:
+        found = sorted(self.directory.glob(f"*-{glob.escape(Path(filename).name)}"))
+        return found[0].name if found else None
 
     def _path(self, external_id: str) -> Path:
         if Path(external_id).name != external_id or external_id.startswith("."):

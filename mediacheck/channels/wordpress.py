@@ -4,6 +4,9 @@ Used for the public website and, against a members-only WordPress, for the prote
 Routes go through `?rest_route=`, which every WordPress answers whatever its permalink setting.
 """
 
+from pathlib import PurePosixPath
+from urllib.parse import urlparse
+
 import httpx
 
 from mediacheck.channels.base import ChannelError, Upload
@@ -44,3 +47,16 @@ class WordPressChannel:
             "GET", self.site_url, params={"rest_route": f"/wp/v2/media/{int(external_id)}", "context": "edit"}
         )
         return send(self.client, request, missing_ok=True) is not None
+
+    def find(self, filename: str) -> str | None:
+        """WordPress titles an upload after its file name; a large image's file becomes `<name>-scaled`."""
+        stem = PurePosixPath(filename).stem
+        request = self.client.build_request(
+            "GET",
+            self.site_url,
+            params={"rest_route": "/wp/v2/media", "search": stem, "context": "edit", "per_page": 100},
+        )
+        for item in send(self.client, request).json():
+            if PurePosixPath(urlparse(item.get("source_url", "")).path).name.startswith(stem):
+                return str(item["id"])
+        return None

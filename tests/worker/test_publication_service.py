@@ -41,17 +41,21 @@ from tests.worker.builders import (
 
 
 class FlakyChannel:
-    """A folder channel that fails while `failing` is set, like a site that is down."""
+    """A folder channel that fails while `failing` is set, like a site that is down; with `answer_lost`,
+    the file arrives but the answer does not, like an upload that times out at our end."""
 
-    def __init__(self, inner, failing: ChannelError | None = None) -> None:
-        self.inner, self.failing, self.key = inner, failing, inner.key
+    def __init__(self, inner, failing: ChannelError | None = None, answer_lost: bool = False) -> None:
+        self.inner, self.failing, self.answer_lost, self.key = inner, failing, answer_lost, inner.key
         self.calls = 0
 
     def publish(self, upload: Upload) -> str:
         self.calls += 1
         if self.failing:
             raise self.failing
-        return self.inner.publish(upload)
+        external_id = self.inner.publish(upload)
+        if self.answer_lost:
+            raise ChannelError("POST /wp/v2/media: timed out", retryable=True)
+        return external_id
 
     def unpublish(self, external_id: str) -> None:
         self.calls += 1
@@ -61,6 +65,9 @@ class FlakyChannel:
 
     def exists(self, external_id: str) -> bool:
         return self.inner.exists(external_id)
+
+    def find(self, filename: str) -> str | None:
+        return self.inner.find(filename)
 
 
 @pytest.fixture
@@ -280,6 +287,34 @@ def test_r5_a_takedown_stays_pending_while_the_channel_fails_and_lands_when_it_i
     assert published_files(settings, "public") == []
     with factory() as session:
         assert service.pending_takedowns(session) == []
+
+
+def test_r5_a_copy_whose_answer_was_lost_is_kept_not_sent_twice(
+    factory: sessionmaker[Session],
+    settings: AppSettings,
+    channels: ConfiguredChannels,
+    photo_checker: PhotoChecker,
+    tmp_path: Path,
+) -> None:
+    """The upload arrived but its answer timed out. Sent again, the channel would show the photo twice
+    and a withdrawal would take down only the copy on record; the retry finds the first one instead."""
+    kids = school(factory)
+    media_id = checked_media(factory, tmp_path, {kids.sanne: SANNE_BOX})
+    flaky = FlakyChannel(channels.get("public"), answer_lost=True)
+    channels._made["public"] = flaky
+    with pytest.raises(ChannelCallFailed):
+        service.publish(factory, channels, photo_checker, media_id, "public", service.WORKER)
+    [copy] = publications(factory, media_id)
+    [arrived] = published_files(settings, "public")
+    flaky.answer_lost = False
+    assert service.send(factory, channels, photo_checker, copy.id) is PublicationState.PUBLISHED
+    assert published_files(settings, "public") == [arrived] and flaky.calls == 1
+    assert publication(factory, copy.id).external_id == arrived.name
+    withdraw(factory, kids.sanne, "public")
+    with factory.begin() as session:
+        assert service.apply_consent_change(session, kids.sanne, "public") == [copy.id]
+    service.take_down(factory, channels, copy.id)
+    assert published_files(settings, "public") == []
 
 
 def test_a_publication_gives_up_when_the_channel_refuses_it(
