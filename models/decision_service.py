@@ -152,14 +152,20 @@ def overtaken_publications(session: Session, at: datetime | None = None) -> list
 
 
 def overtaken(publication: Publication, decision: ChannelDecision | None) -> bool:
-    """The channel's decision now no longer allows the copy as it went out. A media checked again since
-    has new face positions, so the recorded redactions say nothing any more: it comes down (fail closed)."""
-    media = publication.media
-    if media.checked_at is None or media.checked_at > publication.published_at:
-        return True
+    """The channel's decision now no longer allows the copy as it went out (fail closed)."""
     return (
-        decision is None or not decision.may_go_out or bool(set(decision.redact) - set(publication.redacted_positions))
+        checked_again(publication)
+        or decision is None
+        or not decision.may_go_out
+        or bool(set(decision.redact) - set(publication.redacted_positions))
     )
+
+
+def checked_again(publication: Publication) -> bool:
+    """The media was checked again since the copy was asked for (or has no check): its faces have new
+    positions, so the redactions recorded with the copy may name the wrong faces."""
+    checked_at = publication.media.checked_at
+    return checked_at is None or checked_at > publication.published_at
 
 
 def _checked_face(face: DetectedFace, recognisable: frozenset[str]) -> CheckedFace:

@@ -248,12 +248,11 @@ def send(
         publication.attempts += 1
         retry = publication.attempts > 1
         key, name, hide = publication.channel.key, publication.upload_name, tuple(publication.redacted_positions)
-        checked_at = publication.media.checked_at
-        rechecked = checked_at is None or checked_at > publication.published_at
+        rechecked = decision_service.checked_again(publication)
         source = None
         if rendered is None or set(rendered.redacted) != set(hide):
             source = decision_service.checked_photo(session, publication.media), policy_service.check_policy(session)
-    if rechecked:  # the recorded positions name the faces of an earlier check: they could hide the wrong ones
+    if rechecked:
         _fail(factory, publication_id, ChannelError("the photo was checked again: publish it again", retryable=False))
     try:
         if source is not None:
