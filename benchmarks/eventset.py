@@ -615,7 +615,7 @@ def _warp(source: SourceFace, face: FacePlan) -> tuple[np.ndarray, tuple[int, in
     rotation[:, 2] += (face.centre[0] - origin[0] - centre[0], face.centre[1] - origin[1] - centre[1])
     patch = cv2.warpAffine(scaled, rotation, (side, side), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0))
     if face.motion_blur * face.height >= 2:
-        patch = cv2.filter2D(patch, -1, _line_kernel(face.motion_blur * face.height, face.motion_angle))
+        patch = cv2.filter2D(patch, -1, line_kernel(face.motion_blur * face.height, face.motion_angle))
     return patch, origin
 
 
@@ -627,7 +627,8 @@ def _source_to_photo(source: SourceFace, face: FacePlan, points: np.ndarray) -> 
     return (scaled - centre) @ _rotation(face.angle).T + face.centre
 
 
-def _line_kernel(length: float, angle: float) -> np.ndarray:
+def line_kernel(length: float, angle: float) -> np.ndarray:
+    """A straight smear `length` px long at `angle` degrees, as camera shake or a moving face leaves."""
     size = math.ceil(length) | 1
     kernel = np.zeros((size, size), np.float32)
     dx, dy = math.cos(math.radians(angle)) * length / 2, math.sin(math.radians(angle)) * length / 2
@@ -655,7 +656,7 @@ def _weighted_mean(image: np.ndarray, weight: np.ndarray) -> np.ndarray:
 def _shaken(canvas: np.ndarray, plan: PhotoPlan, rng: np.random.Generator) -> np.ndarray:
     if plan.shake < 2:
         return canvas
-    return cv2.filter2D(canvas, -1, _line_kernel(plan.shake, float(rng.uniform(0, 180))))
+    return cv2.filter2D(canvas, -1, line_kernel(plan.shake, float(rng.uniform(0, 180))))
 
 
 def _exposed(scene: np.ndarray, plan: PhotoPlan, rng: np.random.Generator) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 `PhotoChecker` loads the models once and checks one photo at a time; `render` produces the
 exact bytes that would go out on a channel. Nothing here touches a database or the network.
+A photo too shaken to trust the detector on is not decided: it goes nowhere (`mediacheck.shake`).
 """
 
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from mediacheck.policy import (
 )
 from mediacheck.redaction import redact
 from mediacheck.settings import CheckSettings
+from mediacheck.shake import shake_error
 from mediacheck.visibility import Visibility, judge_visibility
 
 
@@ -97,6 +99,9 @@ class PhotoChecker:
                 error=f"face check failed: {error}",
                 decisions=decide_unreadable(self.policy),
             ), None
+        shaken = shake_error(photo.pixels, self.settings)
+        if shaken:
+            return CheckedPhoto(path, photo.width, photo.height, faces, decide_unreadable(self.policy), shaken), None
         decisions = decide([f.facts for f in faces], self.consents, self.policy)
         return CheckedPhoto(path, photo.width, photo.height, faces, decisions), photo
 

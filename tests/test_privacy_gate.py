@@ -51,18 +51,7 @@ def gate(tmp_path_factory: pytest.TempPathFactory) -> Report:
     return report
 
 
-KNOWN_LEAK = pytest.mark.xfail(
-    strict=True,
-    reason="open gap (issue 3): in the set's two dark photos with 24-27 px camera shake as published (0024.jpg, "
-    "0038.jpg) the detector misses faces smeared over half their height that R1's isotropic sharpness measure "
-    "still counts as clearly visible (17-163). Strict: once fixed, this marker must go.",
-)
-
-
-@pytest.mark.parametrize(
-    "channel",
-    [pytest.param(c, marks=KNOWN_LEAK) if c in ("protected", "public") else c for c in CHANNELS],
-)
+@pytest.mark.parametrize("channel", CHANNELS)
 def test_r1_r2_r3_no_clearly_visible_face_goes_out_without_consent(gate: Report, channel: str) -> None:
     """No clearly visible face (R1) of someone without consent for this channel (R2, R3; not
     enrolled counts as no consent, R11) is recognisable in any file written for the channel."""
