@@ -33,6 +33,7 @@ from mediacheck.faces import Box
 from mediacheck.gallery import load_gallery
 from mediacheck.imaging import open_photo
 from mediacheck.policy import decide
+from mediacheck.shake import shake_error
 from mediacheck.visibility import judge_visibility
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,6 +122,7 @@ def run_mediacheck(checker: PhotoChecker, case: Case, timer: Timer) -> list[Box]
     """PhotoChecker.check + render for the public channel, with each stage timed."""
     photo = timer("decode", open_photo, case.path, checker.settings.max_pixels)
     faces = timer("detect", checker.detector.detect, photo.pixels)
+    timer("shake", shake_error, photo.pixels, checker.settings)
     visibility = timer("visibility", lambda: [judge_visibility(f, photo.pixels, checker.settings) for f in faces])
     matches = checker.match_visible(photo.pixels, faces, visibility)  # encoder and gallery are Timed
     checked_faces = tuple(CheckedFace(*row) for row in zip(faces, visibility, matches, strict=True))

@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Annotated
 
@@ -99,6 +99,8 @@ HARD_CONDITIONS: list[Group] = [
     ("JPEG quality <55", lambda p, f: p.quality < 55),
 ]
 """What makes a face hard to find; a face can be in several."""
+SHAKE_BANDS = {"unshaken": (0, 0.001), "shaken <14px": (0.001, 14), "shaken ≥14px": (14, math.inf)}
+"""Camera shake of a photo, in px as published; 14–29 px hid faces before photos were measured for shake."""
 CONDITIONS = [*HARD_CONDITIONS, ("none of these", lambda p, f: not any(test(p, f) for _, test in HARD_CONDITIONS))]
 _CAST_STREAM = 2**40
 """Random stream of the cast: photo i of a set draws from [seed, i], and no set is this large."""
@@ -363,6 +365,9 @@ class Report:
     recall_by_condition: tuple[BandRecall, ...]
     confusion: dict[str, dict[str, int]]
     timing: dict[str, float]
+    not_checked: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Shake band → (photos the check refused to decide, photos): a refused photo goes nowhere, which
+    costs the school the photo and no child their privacy."""
 
     def missed_targets(self) -> dict[str, list[str]]:
         """Each target, with what misses it: channels or bands and their numbers (empty: met)."""
@@ -425,7 +430,17 @@ def evaluate(
         recall_by_condition=_recall(visible, found, images, CONDITIONS),
         confusion=_confusion(visible, found, images),
         timing={},
+        not_checked=_not_checked(event_set.photos, images),
     )
+
+
+def _not_checked(photos: Iterable[TruthPhoto], images: dict[str, dict]) -> dict[str, tuple[int, int]]:
+    published = {p.file: p.shake * SETTINGS.published_long_side / max(p.width, p.height) for p in photos}
+    counts = {}
+    for name, (low, high) in SHAKE_BANDS.items():
+        band = [file for file, shake in published.items() if low <= shake < high]
+        counts[name] = (sum(images[file]["error"] is not None for file in band), len(band))
+    return counts
 
 
 def _inspect_photo(
@@ -705,6 +720,8 @@ def print_report(console: Console, report: Report) -> None:
     for identity, row in report.confusion.items():
         confusion.add_row(identity, *(str(row.get(v, "")) for v in verdicts))
     console.print(confusion)
+    refused = (f"{band} {n}/{of}" for band, (n, of) in report.not_checked.items())
+    console.print("photos not checked (shaken or blurred, or unreadable): " + ", ".join(refused))
     console.print("timing: " + ", ".join(f"{k} {v}" for k, v in report.timing.items()))
     for target, misses in report.missed_targets().items():
         verdict = f"[red]not met[/]: {', '.join(misses)}" if misses else "[green]met[/]"

@@ -60,6 +60,14 @@ def test_r1_r2_r3_no_clearly_visible_face_goes_out_without_consent(gate: Report,
     assert len(result.leaks) == 0, "leaks:\n" + "\n".join(map(describe, result.leaks))
 
 
+def test_r1_the_gate_refuses_its_shaken_photos_and_no_sharp_one(gate: Report) -> None:
+    """Its photos shaken 23–27 px as published hid faces from the detector: they go nowhere. Refusing
+    costs the school a photo, so no unshaken one may be refused for shake."""
+    shaken, of_shaken = gate.not_checked["shaken ≥14px"]
+    assert of_shaken >= 2 and shaken == of_shaken
+    assert gate.not_checked["unshaken"][0] == 0
+
+
 def test_eventset_same_seed_same_truth_and_pixels(tmp_path: Path) -> None:
     """A seed names one set, so a gate failure can be reproduced and inspected file by file."""
     first = generate(tmp_path / "first", 3, seed=11)
