@@ -91,6 +91,7 @@ class PhotoChecker:
             return CheckedPhoto(path, error=str(error), decisions=decide_unreadable(self.policy)), None
         try:
             faces = self.find_faces(photo.pixels)
+            shaken = shake_error(photo.pixels, self.settings)
         except Exception as error:  # noqa: BLE001 - any model failure must block, not crash the batch
             return CheckedPhoto(
                 path,
@@ -99,7 +100,6 @@ class PhotoChecker:
                 error=f"face check failed: {error}",
                 decisions=decide_unreadable(self.policy),
             ), None
-        shaken = shake_error(photo.pixels, self.settings)
         if shaken:
             return CheckedPhoto(path, photo.width, photo.height, faces, decide_unreadable(self.policy), shaken), None
         decisions = decide([f.facts for f in faces], self.consents, self.policy)

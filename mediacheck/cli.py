@@ -65,7 +65,7 @@ def check(
     """Find every clearly visible face, match it to the gallery, and decide per channel.
 
     Without --gallery, --consents and --offline, the school's database supplies all three.
-    Exit code 0 when every file was checked, 1 when some could not be read, 2 on bad usage.
+    Exit code 0 when every file was checked, 1 when some could not be (unreadable, or too shaken), 2 on bad usage.
     """
     checker = _checker(gallery, consents, offline or gallery is not None or consents is not None)
     checker.policy = _narrowed(checker.policy, channel)

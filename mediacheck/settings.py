@@ -35,9 +35,9 @@ class CheckSettings:
     """How much steeper a photo's steepest edges are seen finely than coarsely, in the direction where
     that is least (`mediacheck.shake`). Below it the photo is taken for shaken and not checked: a face
     smeared over half its height escapes the detector, yet `min_sharpness` still calls it visible. Of
-    640 generated photos, the 30 shaken over 14–29 px (published) scored 1.07–1.48, 6 of the 8 shaken
-    over 9.5–13.6 px below 1.6, and the 596 unshaken 1.78 or more. 20 real photos score 2.19–3.39;
-    smeared over 14 px, 1.17–2.43 (the small ones are measured at their own size)."""
+    640 generated photos, the 30 shaken over 14–29 px (published) scored 1.06–1.47 and the 596 unshaken
+    1.81 or more; of 300 others, 12 shaken 1.09–1.30 and 275 unshaken 1.61 or more. 18 real photos
+    score 1.87–3.64, and 1.15–1.41 smeared over 14 px."""
 
     min_inside_fraction: float = 0.4
     """Share of the face's area that must lie inside the frame. A face mostly cut off by the

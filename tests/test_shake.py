@@ -17,8 +17,9 @@ from mediacheck.shake import edge_sharpness
 from tests.samples import EVENTS, PEOPLE
 
 SETTINGS = CheckSettings()
-LARGE_EVENTS = ("alex_lacamoire_alone.jpg", "obama_1080p.jpg", "obama_alone.jpg", "obama_and_biden.jpg")
-"""Event photos with a long side of 1,480 px or more, so a smear in published px is a smear in theirs."""
+PHOTOS = sorted(EVENTS.glob("*.jpg")) + sorted(PEOPLE.glob("*/*.jpg"))
+"""The real photos, 630–2,333 px long. (The two PNG reference photos, 424 and 704 px and soft, score 1.17
+and 1.33 enlarged to the published size: too blurred to check, were they ever uploaded as event photos.)"""
 
 
 def _smeared(pixels: np.ndarray, published_px: float, angle: float) -> np.ndarray:
@@ -31,16 +32,17 @@ def _pixels(path: Path) -> np.ndarray:
     return open_photo(path, SETTINGS.max_pixels).pixels
 
 
-@pytest.mark.parametrize("path", sorted(EVENTS.glob("*.jpg")) + sorted(PEOPLE.glob("*/*")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", PHOTOS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_r1_real_photos_are_sharp_enough_to_be_checked(path: Path) -> None:
     assert edge_sharpness(_pixels(path), SETTINGS.published_long_side) >= SETTINGS.min_edge_sharpness
 
 
-@pytest.mark.parametrize("name", LARGE_EVENTS)
-def test_r1_a_real_photo_shaken_over_20_published_px_in_any_direction_counts_as_shaken(name: str) -> None:
-    pixels = _pixels(EVENTS / name)
+@pytest.mark.parametrize("path", PHOTOS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_r1_a_real_photo_shaken_over_14_published_px_in_any_direction_counts_as_shaken(path: Path) -> None:
+    """Small files too: a smear of so many px as published hides a face however large the file."""
+    pixels = _pixels(path)
     for angle in (0, 30, 45, 90, 135):
-        shaken = _smeared(pixels, 20, angle)
+        shaken = _smeared(pixels, 14, angle)
         assert edge_sharpness(shaken, SETTINGS.published_long_side) < SETTINGS.min_edge_sharpness, angle
 
 

@@ -29,7 +29,6 @@ THRESHOLDS = (
     "sibling_margin",
     "min_face_height",
     "min_sharpness",
-    "min_edge_sharpness",
 )
 """The thresholds offered on the page; the others keep their values from the current version."""
 
