@@ -122,13 +122,13 @@ def run_mediacheck(checker: PhotoChecker, case: Case, timer: Timer) -> list[Box]
     """PhotoChecker.check + render for the public channel, with each stage timed."""
     photo = timer("decode", open_photo, case.path, checker.settings.max_pixels)
     faces = timer("detect", checker.detector.detect, photo.pixels)
-    timer("shake", shake_error, photo.pixels, checker.settings)
     visibility = timer("visibility", lambda: [judge_visibility(f, photo.pixels, checker.settings) for f in faces])
     matches = checker.match_visible(photo.pixels, faces, visibility)  # encoder and gallery are Timed
-    checked_faces = tuple(CheckedFace(*row) for row in zip(faces, visibility, matches, strict=True))
-    decisions = timer("decide", decide, [f.facts for f in checked_faces], checker.consents, checker.policy)
-    checked = CheckedPhoto(case.path, photo.width, photo.height, checked_faces, decisions)
-    timer("redact+write", checker.render, checked, photo, "public")
+    if not timer("shake", shake_error, photo.pixels, checker.settings):  # a shaken photo is neither decided nor sent
+        checked_faces = tuple(CheckedFace(*row) for row in zip(faces, visibility, matches, strict=True))
+        decisions = timer("decide", decide, [f.facts for f in checked_faces], checker.consents, checker.policy)
+        checked = CheckedPhoto(case.path, photo.width, photo.height, checked_faces, decisions)
+        timer("redact+write", checker.render, checked, photo, "public")
     return [f.box for f, v in zip(faces, visibility, strict=True) if v.clearly_visible]
 
 
