@@ -168,6 +168,11 @@ class TruthPhoto:
     shake: float
     faces: tuple[TruthFace, ...]
 
+    @property
+    def published_shake(self) -> float:
+        """Length of the camera-shake blur in px with the long side at `published_long_side`."""
+        return self.shake * SETTINGS.published_long_side / max(self.width, self.height)
+
 
 @dataclass(frozen=True)
 class EventSet:

@@ -434,11 +434,10 @@ def evaluate(
     )
 
 
-def _not_checked(photos: Iterable[TruthPhoto], images: dict[str, dict]) -> dict[str, tuple[int, int]]:
-    published = {p.file: p.shake * SETTINGS.published_long_side / max(p.width, p.height) for p in photos}
+def _not_checked(photos: tuple[TruthPhoto, ...], images: dict[str, dict]) -> dict[str, tuple[int, int]]:
     counts = {}
     for name, (low, high) in SHAKE_BANDS.items():
-        band = [file for file, shake in published.items() if low <= shake < high]
+        band = [photo.file for photo in photos if low <= photo.published_shake < high]
         counts[name] = (sum(images[file]["error"] is not None for file in band), len(band))
     return counts
 

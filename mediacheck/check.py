@@ -5,7 +5,7 @@ exact bytes that would go out on a channel. Nothing here touches a database or t
 A photo too shaken to trust the detector on is not decided: it goes nowhere (`mediacheck.shake`).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -88,22 +88,20 @@ class PhotoChecker:
         try:
             photo = open_photo(path, self.settings.max_pixels)
         except ImageError as error:
-            return CheckedPhoto(path, error=str(error), decisions=decide_unreadable(self.policy)), None
+            return self._refused(CheckedPhoto(path), str(error))
         try:
             faces = self.find_faces(photo.pixels)
             shaken = shake_error(photo.pixels, self.settings)
         except Exception as error:  # noqa: BLE001 - any model failure must block, not crash the batch
-            return CheckedPhoto(
-                path,
-                photo.width,
-                photo.height,
-                error=f"face check failed: {error}",
-                decisions=decide_unreadable(self.policy),
-            ), None
+            return self._refused(CheckedPhoto(path, photo.width, photo.height), f"face check failed: {error}")
         if shaken:
-            return CheckedPhoto(path, photo.width, photo.height, faces, decide_unreadable(self.policy), shaken), None
+            return self._refused(CheckedPhoto(path, photo.width, photo.height, faces), shaken)
         decisions = decide([f.facts for f in faces], self.consents, self.policy)
         return CheckedPhoto(path, photo.width, photo.height, faces, decisions), photo
+
+    def _refused(self, checked: CheckedPhoto, error: str) -> tuple[CheckedPhoto, None]:
+        """`checked` with its error, blocked on every channel, and no pixels to render."""
+        return replace(checked, error=error, decisions=decide_unreadable(self.policy)), None
 
     def find_faces(self, pixels: np.ndarray) -> tuple[CheckedFace, ...]:
         faces = self.detector.detect(pixels)
