@@ -37,9 +37,7 @@ class MediacheckCelery(Celery):
         """Send to and take from the broker of `settings` from now on (web, CLI, worker and beat call it)."""
         self.settings = settings
         self.conf.update(celery_config(settings))
-        if self._pool is not None:
-            self._pool.force_close_all()
-        self._pool = None
+        self._pool = None  # kombu keeps one pool per broker for the process: this drops only the reference
         self.__dict__.pop("amqp", None)  # its queues, routes and producers were made from the old settings
         return self
 
