@@ -10,7 +10,7 @@ from mediacheck.config import AppSettings
 from worker.app import queues
 
 
-def queued(settings: AppSettings) -> list[tuple[str, list]]:
+def queued(settings: AppSettings) -> list[tuple[str, tuple]]:
     """(task name, arguments) of every message waiting in the school's broker, sorted."""
     return sorted(_task(raw) for raw in _raw_messages(settings))
 
@@ -24,10 +24,10 @@ def _raw_messages(settings: AppSettings) -> list[bytes]:
     return [path.read_bytes() for path in names]
 
 
-def _task(raw: bytes) -> tuple[str, list]:
+def _task(raw: bytes) -> tuple[str, tuple]:
     message = json.loads(raw)
     body = message["body"]
     if message["properties"].get("body_encoding") == "base64":
         body = base64.b64decode(body)
     args, _kwargs, _embed = json.loads(body)
-    return message["headers"]["task"], args
+    return message["headers"]["task"], tuple(args)

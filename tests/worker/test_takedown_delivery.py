@@ -56,9 +56,9 @@ def test_r5_a_takedown_sent_from_another_thread_arrives_at_the_configured_broker
     assert seen == [("mediacheck", celery_app.connection_for_write().as_uri())]
     assert queued(broker) == sorted(
         [
-            ("worker.tasks.take_down", [41]),
-            ("worker.tasks.apply_consent_change", [7, "public"]),
-            ("worker.tasks.apply_consent_change", [7, "facebook"]),
+            ("worker.tasks.take_down", (41,)),
+            ("worker.tasks.apply_consent_change", (7, "public")),
+            ("worker.tasks.apply_consent_change", (7, "facebook")),
         ]
     )
 
@@ -90,7 +90,7 @@ def test_r5_staff_unpublish_without_a_broker_says_so_is_kept_and_stays_down(
     settings = settings.model_copy(update={"reconcile_seconds": 1.0})
     celery_app.configure(settings)  # the broker is back: reconcile finds the takedown
     found = wait_for(lambda: tasks.reconcile()["takedowns"], 30, "reconcile to find the takedown", interval=0.5)
-    assert found == 1 and ("worker.tasks.take_down", [copy.id]) in queued(settings)
+    assert found == 1 and ("worker.tasks.take_down", (copy.id,)) in queued(settings)
     assert tasks.take_down(copy.id) == PublicationState.UNPUBLISHED.value
     assert _published(settings) == []
     assert tasks.replace_publication(copy.id) is None, "a copy staff took down is not replaced"
