@@ -55,7 +55,7 @@ from tests.samples import EVENTS
 from tests.worker.builders import SANNE_BOX, checked_media, decide, upload, withdraw
 from tests.worker.workers import running_worker, wait_for
 from worker import tasks
-from worker.app import make_celery
+from worker.app import celery_app
 
 REDIS_URL = os.environ.get("MEDIACHECK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 BASELINE = 3
@@ -197,7 +197,7 @@ def measure(kind: str, args: argparse.Namespace) -> dict[str, list[float]]:
     with place(kind) as where:
         root, records = where.root, where.records
         settings = where.settings.model_copy(update={"reconcile_seconds": args.reconcile_seconds})
-        make_celery(settings)
+        celery_app.configure(settings)
         ids = students(records, 2 * args.withdrawals + 1 + BASELINE)
         results: dict[str, list[float]] = {"in process (baseline)": [], "idle": [], "busy": [], "lost message": []}
         idle, busy = ids[: args.withdrawals], ids[args.withdrawals : 2 * args.withdrawals]

@@ -58,11 +58,10 @@ from tests.services.graph_api import GraphState, start_graph_api
 from tests.worker.builders import SANNE_BOX, checked_media, decide
 from tests.worker.workers import wait_for
 from web import tasks as web_tasks
-from worker.app import make_celery
+from worker.app import celery_app
 
 CHANNELS = ("protected", "public", "facebook")
 BENCH = Actor(ActorRole.STAFF, "benchmark")
-RESET = "benchmark: reset for the next round"
 
 
 @dataclass(frozen=True)
@@ -274,7 +273,7 @@ def settle(bench: Bench, copies: dict[int, Copy], replaced_before: int, timeout:
 def remove(bench: Bench, publication_ids: list[int]) -> None:
     for publication_id in publication_ids:
         with bench.records.begin() as session:
-            publication_service.request_takedown(session, publication_id, RESET, BENCH)
+            publication_service.unpublish_by_staff(session, publication_id, BENCH)
         publication_service.take_down(bench.records, bench.channels, publication_id)
 
 
@@ -306,7 +305,7 @@ def measure(kind: str, args: argparse.Namespace) -> dict:
         settings = where.settings.model_copy(
             update={"reconcile_seconds": args.reconcile_seconds, "channel_adapters": adapters(served)}
         )
-        make_celery(settings)
+        celery_app.configure(settings)
         [student] = students(where.records, 1, (*CHANNELS, FACE_MATCHING))
         with where.records.begin() as session:
             follow_up(session, student, (*CHANNELS, FACE_MATCHING))

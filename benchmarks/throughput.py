@@ -41,7 +41,7 @@ from tests.samples import EVENTS
 from tests.worker.builders import enrol, school, upload
 from tests.worker.workers import running_worker, wait_for
 from worker import tasks
-from worker.app import EMBEDDED_POLLING, make_celery
+from worker.app import EMBEDDED_POLLING, celery_app
 from worker.broker import transport_options
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -72,7 +72,7 @@ def through_worker(kind: str, concurrency: int, count: int, baseline: list[float
         if not baseline:
             with records() as session:
                 baseline.append(in_process(PhotoChecker.from_inputs(check_inputs(session)), count))
-        make_celery(settings)
+        celery_app.configure(settings)
         with running_worker(settings, where.root / "worker.log", concurrency=concurrency, lean=False):
             warm = [upload(records, settings, path) for path in photos(concurrency)]
             for media_id in warm:  # every pool process loads its models before the clock starts

@@ -7,7 +7,7 @@ the template lives only in memory while it is compared.
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -195,6 +195,9 @@ class Publication(Base):
     """A worker is talking to the channel about this publication until then; others leave it alone."""
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("publication.id"))
     """The publication taken down after a withdrawal that this redacted copy replaces (R5)."""
+    replace_when_down: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Once down, a copy the rules allow now goes out in its place: set when the rules asked for the
+    takedown (a withdrawal, a review, a policy), cleared when staff took it down or it was replaced (R5)."""
 
     media: Mapped[Media] = relationship()
     channel: Mapped[Channel] = relationship()

@@ -20,7 +20,9 @@ would know to take down (WordPress and folders can tell; the Graph API cannot).
 A withdrawal that arrives while a copy is on its way marks it takedown_pending; the send step
 takes it down as soon as the channel confirms it. A takedown is retried until the channel
 confirms (`pending_takedowns` shows what is not down yet, and why). After a withdrawal, a copy
-redacted as the policy now requires replaces the one taken down, where the policy allows (R5).
+redacted as the policy now requires replaces the one taken down, where the policy allows (R5) —
+once, and never for a copy staff took down: that one stays down until a person publishes again.
+The recorded reason says in words what happened ("consent withdrawn by the parent on 5 Dec").
 
 Every consent event is the durable request to look at that student's publications: `reconcile`
 finds the events not acted on yet (no `ConsentFollowup`), so a lost message delays a takedown by
@@ -50,7 +52,7 @@ from models import audit_service, decision_service, policy_service
 from models.audit import Actor, ActorRole
 from models.base import utcnow
 from models.channels import FACE_MATCHING, Channel
-from models.consent import ConsentEvent
+from models.consent import ConsentEvent, ConsentMeans, DeciderRole
 from models.database import settings_of
 from models.errors import NotFound, RecordsError
 from models.locks import lock_rows
@@ -67,11 +69,9 @@ from models.processing_service import kept_tracks
 from models.school import Student
 
 WORKER = Actor(ActorRole.SYSTEM, "worker")
-WITHDRAWN = "consent withdrawn"
 REVIEWED = "a reviewer corrected who is in the photo"
-OVERTAKEN = "the rules in force no longer allow it (policy changed or consent expired)"
-BY_THE_RULES = frozenset({WITHDRAWN, REVIEWED, OVERTAKEN})
-"""Reasons of takedowns the rules asked for: such a copy is replaced by a redacted one where allowed (R5)."""
+UNPUBLISHED_BY_STAFF = "unpublished by staff"
+DECIDERS = {DeciderRole.GUARDIAN: "the parent", DeciderRole.STUDENT: "the student"}
 PUBLISH_ATTEMPTS = 5
 """Failed channel calls after which a publication gives up (a takedown never does)."""
 LONGEST_WAIT = 600.0
@@ -194,6 +194,8 @@ def request_publication(
     media = _media(session, media_id)
     students = [face.student_id for face in media.faces if face.student_id]
     lock_rows(session, Student, students)
+    if replaces_id is not None:
+        _take_replacement_turn(session, replaces_id)
     now = at or utcnow()  # after the locks: a withdrawal that committed while this waited is in the past now
     if _dated_after(session, students, now):  # another machine's clock is ahead: its change would not count yet
         raise PublicationRefused("a consent change is dated later than this server's clock: check the clocks")
@@ -293,20 +295,27 @@ def confirm_publication(
 # --- taking down -------------------------------------------------------------------------------
 
 
-def request_takedown(
-    session: Session, publication_id: int, reason: str, actor: Actor, at: datetime | None = None
-) -> Publication:
-    """Ask for the copy to come down (R5). Asking again for one already on its way down changes nothing."""
+def unpublish_by_staff(session: Session, publication_id: int, actor: Actor, at: datetime | None = None) -> Publication:
+    """Staff take a copy down (R5). It stays down: no withdrawal, policy change or reconcile publishes
+    it or a replacement again; only a person does. Recorded before any message is sent, so the
+    takedown happens even if the message is lost; a copy already on its way down is not replaced."""
     publication = _locked(session, publication_id)
     if publication.state in ON_CHANNEL:
-        _ask_takedown(session, publication, reason, actor, at or utcnow())
+        _mark_takedown(publication, UNPUBLISHED_BY_STAFF, at or utcnow(), replace=False)
+        _audit_takedown(session, publication, actor)
+    elif publication.state is PublicationState.TAKEDOWN_PENDING and publication.replace_when_down:
+        publication.replace_when_down = False
+        publication.unpublished_reason = f"{publication.unpublished_reason}; then {UNPUBLISHED_BY_STAFF}"
+        _audit_takedown(session, publication, actor)
     return publication
 
 
-def _ask_takedown(session: Session, publication: Publication, reason: str, actor: Actor, now: datetime) -> None:
-    """`request_takedown` for a publication locked and read already."""
-    _mark_takedown(publication, reason, now)
-    detail = {"media": publication.media_id, "channel": publication.channel.key, "reason": reason}
+def _audit_takedown(session: Session, publication: Publication, actor: Actor) -> None:
+    detail = {
+        "media": publication.media_id,
+        "channel": publication.channel.key,
+        "reason": publication.unpublished_reason,
+    }
     audit_service.record(session, actor, "publication.takedown_request", "publication", publication.id, None, detail)
 
 
@@ -341,7 +350,7 @@ def confirm_takedown(session: Session, publication_id: int, at: datetime | None 
         "reason": publication.unpublished_reason,
     }
     audit_service.record(session, WORKER, "publication.unpublish", "publication", publication.id, None, detail)
-    return TakedownOutcome(publication.state, replace=publication.unpublished_reason in BY_THE_RULES)
+    return TakedownOutcome(publication.state, replace=publication.replace_when_down)
 
 
 def removed_by_hand(session: Session, publication_id: int, actor: Actor, at: datetime | None = None) -> Publication:
@@ -359,10 +368,11 @@ def prepare_replacement(
     factory: sessionmaker[Session], checker: PhotoChecker, publication_id: int
 ) -> tuple[int, Rendered] | None:
     """After a withdrawal took a copy down: record the copy the rules allow now in its place, ready to
-    send (R5). Raises `PublicationRefused` when nothing may go out there now."""
+    send (R5). None when it is not to be replaced (staff took it down, or it was replaced already);
+    raises `PublicationRefused` when nothing may go out there now."""
     with factory.begin() as session:
         old = session.get(Publication, publication_id)
-        if old is None or old.state is not PublicationState.UNPUBLISHED:
+        if old is None or old.state is not PublicationState.UNPUBLISHED or not old.replace_when_down:
             return None
         media_id, key = old.media_id, old.channel.key
     return prepare(factory, checker, media_id, key, WORKER, replaces_id=publication_id)
@@ -401,7 +411,8 @@ def apply_consent_change(session: Session, student_id: int, purpose: str, at: da
     )
     if purpose != FACE_MATCHING:
         query = query.where(Channel.key == purpose)
-    overtaken = _take_down_overtaken(session, session.scalars(query).all(), WITHDRAWN, WORKER, now)
+    reason = withdrawal_reason(session, student_id, purpose)
+    overtaken = _take_down_overtaken(session, session.scalars(query).all(), reason, WORKER, now)
     unhandled = session.scalars(
         select(ConsentEvent.id).where(
             ConsentEvent.student_id == student_id, ConsentEvent.purpose == purpose, _not_followed_up()
@@ -456,7 +467,32 @@ def take_down_overtaken(session: Session, at: datetime | None = None) -> list[in
     come down (R5, R13, R14); returns them. Run after a policy is adopted, and by every reconcile."""
     now = at or utcnow()
     candidates = decision_service.overtaken_publications(session, now)  # one read for all, then each under its lock
-    return [p.id for p in _take_down_overtaken(session, candidates, OVERTAKEN, WORKER, now)]
+    return [p.id for p in _take_down_overtaken(session, candidates, overtaken_reason(session), WORKER, now)]
+
+
+def withdrawal_reason(session: Session, student_id: int, purpose: str) -> str:
+    """What happened, in words for staff: who withdrew the consent for `purpose`, how and on which day."""
+    event = session.scalar(
+        select(ConsentEvent)
+        .where(ConsentEvent.student_id == student_id, ConsentEvent.purpose == purpose)
+        .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
+        .limit(1)
+    )
+    what = "consent for face matching" if purpose == FACE_MATCHING else "consent"
+    if event is None or event.granted:
+        return f"{what} no longer allows it"
+    day = _day(event.at)
+    if event.means is ConsentMeans.LINK:
+        return f"{what} withdrawn by {DECIDERS[event.decided_by_role]} on {day}"
+    how = "on paper" if event.means is ConsentMeans.PAPER else "in a message to the school"
+    return f"{what} withdrawn {how} by {DECIDERS[event.decided_by_role]} on {day}, entered by {event.recorded_by}"
+
+
+def overtaken_reason(session: Session) -> str:
+    """Why copies come down that no consent event touched: the policy adopted last, or a consent that ran out."""
+    policy = policy_service.current_version(session)
+    adopted = f"policy version {policy.version} (adopted {_day(policy.created_at)})" if policy else "the policy"
+    return f"{adopted} no longer allows it, or a consent ran out"
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -548,11 +584,24 @@ def _needs_a_person(publication: Publication) -> None:
     )[:2000]
 
 
-def _mark_takedown(publication: Publication, reason: str, now: datetime) -> None:
+def _mark_takedown(publication: Publication, reason: str, now: datetime, replace: bool = False) -> None:
     if publication.external_id is not None:  # a fresh step: earlier send failures do not count
         publication.attempts, publication.last_error = 0, None
     publication.state, publication.unpublished_reason = PublicationState.TAKEDOWN_PENDING, reason
     publication.takedown_requested_at, publication.next_attempt_at = now, now
+    publication.replace_when_down = replace
+
+
+def _take_replacement_turn(session: Session, replaced_id: int) -> None:
+    """A copy replaces the one a withdrawal took down once, and never one staff took down (R5)."""
+    replaced = _locked(session, replaced_id)
+    if not replaced.replace_when_down or replaced.state is not PublicationState.UNPUBLISHED:
+        raise PublicationRefused(f"publication {replaced_id} is not to be replaced: only a person publishes it again")
+    replaced.replace_when_down = False
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment.day} {moment:%b %Y}"
 
 
 def _mark_unpublished(publication: Publication, now: datetime) -> None:
@@ -583,7 +632,8 @@ def _take_down_overtaken(
     standing = decision_service.standing(session, now)
     overtaken = [p for p in fresh if p.state in ON_CHANNEL and _overtaken(p, standing)]
     for publication in overtaken:
-        _ask_takedown(session, publication, reason, actor, now)
+        _mark_takedown(publication, reason, now, replace=True)  # the rules asked: a copy they allow may replace it
+        _audit_takedown(session, publication, actor)
     return overtaken
 
 

@@ -1,5 +1,6 @@
 """Build the FastAPI app: routers per audience, static files from the package, refusals that reveal nothing."""
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,9 @@ from web.auth import BadCsrf, NotAllowed, NotLoggedIn
 from web.pages import render
 from web.routers import admin, api, consent, login, publishing, review, teacher
 from web.state import WebState
+from worker.app import BrokerUnreachable, celery_app
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
 SECURITY_HEADERS = {
@@ -37,6 +41,7 @@ def create_app(settings: AppSettings | None = None, factory: sessionmaker[Sessio
         openapi_url=None,
     )
     app.state.web = WebState(settings, factory or session_factory(settings))
+    celery_app.configure(settings)  # every thread of the app sends to this school's broker
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (login.router, teacher.router, publishing.router, review.router, consent.router, admin.router):
         app.include_router(router)
@@ -72,6 +77,11 @@ def _add_refusals(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, _: NotFound) -> Response:
         return _refusal(request, 404, "There is nothing here.")
+
+    @app.exception_handler(BrokerUnreachable)
+    async def broker_unreachable(request: Request, error: BrokerUnreachable) -> Response:
+        log.error("%s (%s)", error, error.__cause__)
+        return _refusal(request, 503, str(error))
 
     @app.exception_handler(RecordsError)
     async def refused(request: Request, error: RecordsError) -> Response:

@@ -19,6 +19,7 @@ from models.database import make_engine, schema_revision, session_factory, upgra
 from web import demo as demo_school
 from web import tasks
 from web.app import create_app
+from worker.app import BrokerUnreachable
 
 WORKER_STOP_SECONDS = 20
 PR_SET_PDEATHSIG = 1
@@ -92,8 +93,11 @@ def _admin_password(settings: AppSettings) -> str | None:
 def _load_demo(factory: sessionmaker[Session]) -> None:
     typer.echo("loading the demo school from sample_media (enrolling reference photos takes a moment)…")
     school = demo_school.load(factory)
-    for media_id in school.album_media:
-        tasks.process_media(media_id)
+    try:
+        for media_id in school.album_media:
+            tasks.process_media(media_id)
+    except BrokerUnreachable as error:
+        typer.secho(f"the demo photos are not checked yet: {error}", fg="red", err=True)
     for refusal in school.not_enrolled:
         typer.echo(f"reference photo not enrolled: {refusal}")
     for username, password in school.passwords.items():

@@ -12,6 +12,8 @@ embedded broker, a folder in `data_dir/broker` (`worker.broker`), for one machin
 from typing import Any
 
 from celery import Celery
+from celery.app.task import Task
+from kombu.exceptions import KombuError
 
 from mediacheck.config import AppSettings
 
@@ -19,8 +21,25 @@ EMBEDDED_POLLING = 0.1
 """Seconds between looks into the embedded broker's folder: the delay a message may wait."""
 
 
+class BrokerUnreachable(Exception):
+    """The school's broker did not take a message. Whatever the message asked for is recorded already,
+    so `reconcile` does it once the broker answers again; the caller tells the person so."""
+
+
 class MediacheckCelery(Celery):
+    """The one Celery app of a process. Every task is bound to it (not to Celery's "current app", which in
+    a thread of FastAPI's pool is Celery's default app with its broker at amqp://localhost), so whatever
+    thread or process enqueues, the message goes to the broker `configure` was given."""
+
     settings: AppSettings
+
+    def configure(self, settings: AppSettings) -> "MediacheckCelery":
+        """Send to and take from the broker of `settings` from now on (web, CLI, worker and beat call it)."""
+        self.settings = settings
+        self.conf.update(celery_config(settings))
+        self._pool = None  # kombu keeps one pool per broker for the process: this drops only the reference
+        self.__dict__.pop("amqp", None)  # its queues, routes and producers were made from the old settings
+        return self
 
 
 def queues(settings: AppSettings) -> tuple[str, str]:
@@ -33,6 +52,8 @@ def celery_config(settings: AppSettings) -> dict[str, Any]:
     config: dict[str, Any] = {
         "broker_url": settings.broker_url or "filesystem://",
         "broker_connection_retry_on_startup": True,
+        "broker_transport": None,  # a configured app may have had the embedded broker before
+        "broker_transport_options": {},
         "task_default_queue": publication,
         "task_routes": {"worker.tasks.process_media": {"queue": media}},
         "task_acks_late": True,
@@ -55,14 +76,21 @@ def celery_config(settings: AppSettings) -> dict[str, Any]:
     return config
 
 
-def make_celery(settings: AppSettings | None = None) -> MediacheckCelery:
-    """A Celery app for `settings`; it becomes the current app, which the tasks (`worker.tasks`) use."""
-    settings = settings or AppSettings()
-    app = MediacheckCelery("mediacheck", include=["worker.tasks"], set_as_current=True)
-    app.settings = settings
-    app.conf.update(celery_config(settings))
-    return app
+SEND_RETRIES = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+"""A broker that is down is reported within about a second, not after Celery's default retries."""
 
 
-celery_app = make_celery()
-"""The app `mediacheck worker` runs, and that the web app and the CLI enqueue with."""
+def enqueue(task: Task, *args: object, countdown: float | None = None) -> None:
+    """Send `task` to the configured broker; raises `BrokerUnreachable` (in words) if it cannot be reached."""
+    try:
+        task.apply_async(args, countdown=countdown, retry_policy=SEND_RETRIES)
+    except (KombuError, OSError) as error:
+        raise BrokerUnreachable(f"the worker's message queue ({_where(task.app)}) does not answer: {error}") from None
+
+
+def _where(app: Celery) -> str:
+    return app.connection_for_write().as_uri()  # the password masked
+
+
+celery_app = MediacheckCelery("mediacheck", include=["worker.tasks"], set_as_current=True).configure(AppSettings())
+"""The app every task is bound to; configured from the environment, and again by `configure`."""

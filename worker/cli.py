@@ -35,6 +35,7 @@ def worker_command(
     from worker.app import queues as queue_names
 
     settings = _ready_settings()
+    celery_app.configure(settings)
     media, publication = queue_names(settings)
     wanted = {"media": media, "publication": publication}
     chosen = [part.strip() for part in queues.split(",") if part.strip()]
@@ -55,6 +56,7 @@ def beat_command(loglevel: Annotated[str, typer.Option(help="debug, info, warnin
     from worker.app import celery_app
 
     settings = _ready_settings()
+    celery_app.configure(settings)
     celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={settings.data_dir / 'beat-schedule'}"])
 
 

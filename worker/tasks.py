@@ -1,8 +1,10 @@
 """The worker's tasks: thin callers of the services, which hold the rules.
 
-The web app and the CLI enqueue with `.delay(...)`; after a consent change commits they call
-`after_consent_change`. Nothing depends on a message arriving: every step leaves a row that
-`reconcile` (run by beat every `reconcile_seconds`) finds again if its message was lost.
+Every task is bound to `worker.app.celery_app`, so a message goes to the school's broker whichever
+thread or process sends it. The web app and the CLI record what they ask for first and then send
+it with `worker.app.enqueue`, which says `BrokerUnreachable` when the broker cannot be reached.
+Nothing depends on a message arriving: every step leaves a row that `reconcile` (run by beat every
+`reconcile_seconds`) finds again if its message was lost.
 """
 
 import logging
@@ -11,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 
-from celery import current_app, shared_task
 from sqlalchemy.orm import Session, sessionmaker
 
 from mediacheck.channels.configured import ConfiguredChannels
@@ -23,7 +24,7 @@ from models.base import utcnow
 from models.database import make_engine, session_factory
 from models.media import PublicationState
 from models.publication_service import WORKER, ChannelCallFailed, PublicationRefused
-from worker.app import celery_app
+from worker.app import celery_app, enqueue
 
 log = logging.getLogger(__name__)
 RECONCILE_GRACE = 5.0
@@ -57,7 +58,7 @@ _runtime: Runtime | None = None
 def runtime() -> Runtime:
     """This process's runtime; a forked pool process makes its own (connections do not survive a fork)."""
     global _runtime
-    settings = getattr(current_app, "settings", None) or celery_app.settings
+    settings = celery_app.settings
     if _runtime is None or _runtime.pid != os.getpid() or _runtime.settings is not settings:
         _runtime = Runtime(settings)
     return _runtime
@@ -66,7 +67,7 @@ def runtime() -> Runtime:
 # --- processing --------------------------------------------------------------------------------
 
 
-@shared_task(name="worker.tasks.process_media")
+@celery_app.task(name="worker.tasks.process_media")
 def process_media(media_id: int) -> str | None:
     """Check one uploaded file and record what was found (uploaded → processing → checked / error)."""
     run = runtime()
@@ -77,7 +78,7 @@ def process_media(media_id: int) -> str | None:
 # --- publication -------------------------------------------------------------------------------
 
 
-@shared_task(name="worker.tasks.publish")
+@celery_app.task(name="worker.tasks.publish")
 def publish(media_id: int, channel_key: str, actor_id: str) -> str | None:
     """Publish one checked photo on one channel, if the rules allow it now; staff `actor_id` asked for it."""
     run = runtime()
@@ -91,7 +92,7 @@ def publish(media_id: int, channel_key: str, actor_id: str) -> str | None:
     return _send(publication_id, rendered)
 
 
-@shared_task(name="worker.tasks.send_publication")
+@celery_app.task(name="worker.tasks.send_publication")
 def send_publication(publication_id: int) -> str | None:
     """Send again a publication whose earlier try failed or whose worker was lost."""
     return _send(publication_id)
@@ -104,22 +105,11 @@ def _send(publication_id: int, rendered: publication_service.Rendered | None = N
     except ChannelCallFailed as failed:
         log.warning("%s", failed)
         if failed.retry_in is not None:
-            send_publication.apply_async((publication_id,), countdown=failed.retry_in)
+            enqueue(send_publication, publication_id, countdown=failed.retry_in)
         return "failed"
     if state is PublicationState.TAKEDOWN_PENDING:  # withdrawn while on its way: down at once
         return _take_down(publication_id)
     return state.value if state else None
-
-
-@shared_task(name="worker.tasks.unpublish")
-def unpublish(publication_id: int, reason: str, actor_id: str | None = None) -> str | None:
-    """Take a copy down from its channel (R5); retried until the channel confirms. Staff `actor_id`, if
-    given, asked for it; else the system did."""
-    run = runtime()
-    actor = Actor(ActorRole.STAFF, actor_id) if actor_id else WORKER
-    with run.factory.begin() as session:
-        publication_service.request_takedown(session, publication_id, reason, actor)
-    return _take_down(publication_id)
 
 
 def _take_down(publication_id: int) -> str | None:
@@ -129,22 +119,22 @@ def _take_down(publication_id: int) -> str | None:
     except ChannelCallFailed as failed:
         log.warning("takedown pending: %s", failed)
         if failed.retry_in is not None:
-            take_down.apply_async((publication_id,), countdown=failed.retry_in)
+            enqueue(take_down, publication_id, countdown=failed.retry_in)
         return "takedown pending"
     if outcome is None:
         return None
     if outcome.replace:
-        replace_publication.delay(publication_id)
+        enqueue(replace_publication, publication_id)
     return outcome.state.value
 
 
-@shared_task(name="worker.tasks.take_down")
+@celery_app.task(name="worker.tasks.take_down")
 def take_down(publication_id: int) -> str | None:
-    """Try again to take down a copy whose takedown is pending."""
+    """Take down a copy whose takedown is recorded as pending (by staff, or again after a failed try)."""
     return _take_down(publication_id)
 
 
-@shared_task(name="worker.tasks.replace_publication")
+@celery_app.task(name="worker.tasks.replace_publication")
 def replace_publication(publication_id: int) -> str | None:
     """After a withdrawal took a copy down: publish the copy the rules allow now, if any (R5)."""
     run = runtime()
@@ -159,7 +149,7 @@ def replace_publication(publication_id: int) -> str | None:
 # --- consent changes and lost work -------------------------------------------------------------
 
 
-@shared_task(name="worker.tasks.apply_consent_change")
+@celery_app.task(name="worker.tasks.apply_consent_change")
 def apply_consent_change(student_id: int, channel_key: str) -> int:
     """Take down every copy that shows the student without consent now (R5). `channel_key` may also be
     `face-matching`: a student no longer recognised counts as without consent on every channel (R11).
@@ -176,12 +166,12 @@ def apply_consent_change(student_id: int, channel_key: str) -> int:
 
 def after_consent_change(student_id: int, purpose: str) -> None:
     """Call right after a consent change committed (web, CLI), for each purpose changed (a channel key or
-    `face-matching`): starts the takedowns at once. Never fails the caller: if the broker cannot be
-    reached, `reconcile` finds the consent event within `reconcile_seconds` and does the same."""
-    _enqueue_or_leave_to_reconcile(apply_consent_change, student_id, purpose)
+    `face-matching`): starts the takedowns at once. Raises `BrokerUnreachable` if the broker cannot be
+    reached: the consent event is stored, and `reconcile` does the same once the broker answers."""
+    enqueue(apply_consent_change, student_id, purpose)
 
 
-@shared_task(name="worker.tasks.take_down_overtaken")
+@celery_app.task(name="worker.tasks.take_down_overtaken")
 def take_down_overtaken() -> int:
     """Take down every copy the rules in force no longer allow as it went out (R5, R13, R14)."""
     run = runtime()
@@ -194,18 +184,11 @@ def take_down_overtaken() -> int:
 
 def after_policy_change() -> None:
     """Call right after a policy version was adopted: copies it no longer allows come down at once.
-    Never fails the caller: reconcile finds them within `reconcile_seconds` otherwise."""
-    _enqueue_or_leave_to_reconcile(take_down_overtaken)
+    Raises `BrokerUnreachable` if the broker cannot be reached: reconcile finds them once it answers."""
+    enqueue(take_down_overtaken)
 
 
-def _enqueue_or_leave_to_reconcile(task, *args: object) -> None:
-    try:
-        task.delay(*args)
-    except Exception:  # noqa: BLE001 - the change is stored; the takedown follows through reconcile
-        log.warning("could not enqueue %s%s; reconcile will do it", task.name, args)
-
-
-@shared_task(name="worker.tasks.reconcile")
+@celery_app.task(name="worker.tasks.reconcile")
 def reconcile() -> dict[str, int]:
     """Find work whose message was lost or whose retry is overdue, and enqueue it again."""
     run = runtime()
@@ -215,13 +198,13 @@ def reconcile() -> dict[str, int]:
         found = publication_service.reconcile(session, grace, now)
         stale = processing_service.stale_media(session, now)
     for student_id, channel_key in found.consent_changes:
-        apply_consent_change.delay(student_id, channel_key)
+        enqueue(apply_consent_change, student_id, channel_key)
     for publication_id in [*found.overtaken, *found.takedowns]:
-        take_down.delay(publication_id)
+        enqueue(take_down, publication_id)
     for publication_id in found.sends:
-        send_publication.delay(publication_id)
+        enqueue(send_publication, publication_id)
     for media_id in stale:
-        process_media.delay(media_id)
+        enqueue(process_media, media_id)
     counts = {
         "consent_changes": len(found.consent_changes),
         "takedowns": len(found.takedowns),

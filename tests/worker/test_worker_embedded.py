@@ -33,7 +33,7 @@ from tests.worker.builders import (
 )
 from tests.worker.workers import running_worker, wait_for
 from worker import tasks
-from worker.app import make_celery
+from worker.app import celery_app
 
 EVENT_PHOTO = EVENTS / "kit_with_rose.jpg"
 """Kit Harington plays Sanne and Rose Leslie plays Noor (their reference photos are in PHOTO_OF)."""
@@ -69,7 +69,7 @@ def kids(records: sessionmaker[Session], photo_checker: PhotoChecker) -> School:
 
 @pytest.fixture(scope="module")
 def worker(embedded: AppSettings, kids: School, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    make_celery(embedded)  # the current app: `.delay` goes to this broker
+    celery_app.configure(embedded)  # the tasks send to this broker
     with running_worker(embedded, tmp_path_factory.mktemp("logs") / "worker.log"):
         yield
 

@@ -35,7 +35,7 @@ from tests.worker.builders import (
 )
 from tests.worker.workers import REDIS_URL, kill, own_redis_queues, running_worker, wait_for
 from worker import tasks
-from worker.app import make_celery
+from worker.app import celery_app
 
 FACEBOOK = 3
 """Channel id of Facebook (migration 0002)."""
@@ -75,7 +75,7 @@ def stack(database_url: str, tmp_path: Path, facebook: tuple[str, GraphState]) -
             }
         },
     )
-    make_celery(settings)  # the current app: `.delay` goes to this broker
+    celery_app.configure(settings)  # the tasks send to this broker
     if not settings.broker_url:
         yield settings
         return

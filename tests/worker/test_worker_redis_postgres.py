@@ -41,7 +41,7 @@ from tests.worker.builders import (
 )
 from tests.worker.workers import REDIS_URL, own_redis_queues, redis_available, running_worker, wait_for
 from worker import tasks
-from worker.app import make_celery
+from worker.app import celery_app
 
 PUBLIC, FACEBOOK = 2, 3
 """Channel ids of the default channels (migration 0002)."""
@@ -117,7 +117,7 @@ def kids(records: sessionmaker[Session], photo_checker: PhotoChecker) -> School:
 
 @pytest.fixture(scope="module")
 def worker(shared: AppSettings, kids: School, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    make_celery(shared)
+    celery_app.configure(shared)
     with own_redis_queues(shared), running_worker(shared, tmp_path_factory.mktemp("logs") / "worker.log"):
         yield
 

@@ -8,6 +8,7 @@ or revoked token gets a page that reveals nothing, and an address trying many is
 
 import hashlib
 import hmac
+import logging
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
@@ -27,6 +28,9 @@ from web import i18n, tasks
 from web.auth import CSRF_FIELD, set_cookie
 from web.pages import local_time, render
 from web.state import transaction, web_state
+from worker.app import BrokerUnreachable
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["consent"])
 
@@ -83,7 +87,7 @@ def _save(request: Request, token: str, form: dict[str, str]) -> Response:
         with transaction(request) as session:
             return _page(request, session, link_service.resolve(session, token), token, lang, 403, words["refused"])
     if changes:
-        tasks.consent_changed(student_id, list(changes), channels)
+        _takedowns_follow(student_id, list(changes), channels)
     withdrawn = [words.get(purpose, purpose) for purpose, granted in changes.items() if not granted]
     saved_at = local_time(request, events[-1].recorded_at) if events else None
     return render(
@@ -181,3 +185,13 @@ def _form_token(request: Request, token: str) -> str:
     """The page's CSRF token: bound to this link, unforgeable without the server's key."""
     key = web_state(request).settings.link_key_bytes()
     return hmac.new(key, b"consent-form:" + link_service.token_hash(token).encode(), hashlib.sha256).hexdigest()
+
+
+def _takedowns_follow(student_id: int, purposes: list[str], channels: list[str]) -> None:
+    """Start the takedowns. The parent's choice is saved either way: if the worker cannot be reached,
+    staff see it in the log and `reconcile` takes the copies down once it can; the parent is not asked to
+    try again."""
+    try:
+        tasks.consent_changed(student_id, purposes, channels)
+    except BrokerUnreachable as error:
+        log.error("%s (%s)", error, error.__cause__)

@@ -128,11 +128,14 @@ def publications_page(request: Request, staff: Publisher) -> Response:
 
 @router.post("/publications/{publication_id}/unpublish")
 def unpublish(request: Request, publication_id: int, staff: Publisher) -> Response:
+    """Staff take a copy down: recorded first (it stays down, and reconcile finishes it if the message is
+    lost), then sent to the worker (R5)."""
     with transaction(request) as session:
         publication = session.get(Publication, publication_id)
         if publication is None or publication.state not in LIVE_PUBLICATION:
             raise NotFound("no such live publication")
-    tasks.unpublish(publication_id, "unpublished by staff", staff.username)
+        publication_service.unpublish_by_staff(session, publication_id, staff.actor)
+    tasks.take_down(publication_id)
     return RedirectResponse("/publications?done=takedown queued", status_code=303)
 
 

@@ -18,6 +18,7 @@ from mediacheck.gallery import EnrolmentError
 from models import consent_service, enrolment_service, link_service, rights_service
 from models.base import utcnow
 from models.biometrics import ReferencePhoto
+from models.channels import Channel
 from models.consent import ConsentMeans
 from models.consent_service import Decider
 from models.consent_state import purposes
@@ -26,6 +27,7 @@ from models.links import ConsentLink
 from models.roster_csv import RosterError, parse_roster
 from models.school import Group, Guardian, Student
 from models.school_service import import_roster
+from web import tasks
 from web.pages import render
 from web.routers.admin.common import Admin, noon_of, today
 from web.state import transaction, web_state
@@ -71,6 +73,8 @@ def paper_consent(
         at = min(utcnow(), noon_of(request, decided_on))
         act = consent_service.grant if answer == "yes" else consent_service.withdraw
         act(session, student, purpose, decider, ConsentMeans.PAPER, staff.actor, at=at)
+        channels = list(session.scalars(select(Channel.key).where(Channel.active.is_(True))))
+    tasks.consent_changed(student_id, [purpose], channels)
     return RedirectResponse(f"/admin/students/{student_id}?done=paper consent recorded", status_code=303)
 
 
