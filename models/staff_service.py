@@ -101,17 +101,17 @@ def login(
     """
     at = at or utcnow()
     name = username.strip().lower()
-    user = session.scalar(select(User).where(User.username == name))
     keys = _throttle_keys(session, name, address)
-    if user is not None and device and hmac.compare_digest(device, device_token(session, user)):
+    if device and _known_device(session, name, device):
         keys = keys[:1]
     wait = login_throttle.wait_seconds(session, keys, at)
-    if wait:
+    if wait:  # refused before the account is looked at: the same work for every name
         return LoginResult(refusal=f"too many failed logins: try again in {_seconds(wait)}", wait_seconds=wait)
+    user = session.scalar(select(User).where(User.username == name))
     usable = user is not None and user.active and user.password_hash is not None
     if not _verify(user.password_hash if usable else _UNUSABLE, password) or not usable:
         return _failed(session, user, keys, at)
-    login_throttle.clear(session, keys[-1])
+    login_throttle.clear(session, _account_key(session, name))
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hash(password)
     return LoginResult(token=_start_session(session, user, at), user=user)
@@ -124,8 +124,7 @@ def wait_before_login(session: Session, username: str, address: str, at: datetim
 
 def device_token(session: Session, user: User) -> str:
     """The cookie value telling a browser this account logged in with before; a new password voids it."""
-    message = f"device:{user.username}:{user.password_hash}".encode()
-    return hmac.new(settings_of(session).link_key_bytes(), message, hashlib.sha256).hexdigest()
+    return _device_mac(session, user.username, user.password_hash)
 
 
 def change_password(session: Session, staff_session: StaffSession, current: str, new: str) -> None:
@@ -203,6 +202,16 @@ def _failed(session: Session, user: User | None, keys: list[str], at: datetime) 
     if wait:
         return LoginResult(refusal=f"wrong username or password; try again in {_seconds(wait)}", wait_seconds=wait)
     return LoginResult(refusal="wrong username or password")
+
+
+def _known_device(session: Session, name: str, device: str) -> bool:
+    row = session.execute(select(User.username, User.password_hash).where(User.username == name)).first()
+    return row is not None and hmac.compare_digest(device, _device_mac(session, row.username, row.password_hash))
+
+
+def _device_mac(session: Session, username: str, password_hash: str | None) -> str:
+    message = f"device:{username}:{password_hash}".encode()
+    return hmac.new(settings_of(session).link_key_bytes(), message, hashlib.sha256).hexdigest()
 
 
 def _throttle_keys(session: Session, name: str, address: str) -> list[str]:
