@@ -132,7 +132,7 @@ def test_r8_staff_unlock_and_reset_password_from_the_command_line(
         output = run("staff", "reset-password", "head")
         password = output.split("new password: ", 1)[1].split()[0]
         with session_factory(settings, engine).begin() as session:
-            assert staff_service.wait_before_login(session, "head", "203.0.113.1", utcnow()) == 0
+            assert staff_service.wait_before_login(session, "head", "192.0.2.1", utcnow()) == 0
             assert staff_service.login(session, "head", "the-old-password", "192.0.2.1").token is None
             assert staff_service.login(session, "head", password, "192.0.2.1").token is not None
     finally:
