@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
@@ -69,11 +70,8 @@ def wait_seconds(session: Session, keys: list[str], at: datetime) -> int:
 
 def record_failure(session: Session, key: str, pace: Pace, at: datetime) -> int:
     """Count one failure against `key`; returns the failures counted so far."""
-    row = session.get(LoginThrottle, key, with_for_update=True)
-    if row is None:
-        row = LoginThrottle(key=key, failures=0, last_failure_at=at, next_allowed_at=at)
-        session.add(row)
-    elif at - row.last_failure_at > FORGET_AFTER:
+    row = _locked_row(session, key, at)
+    if at - row.last_failure_at > FORGET_AFTER:
         row.failures = 0
     row.failures += 1
     row.last_failure_at = at
@@ -85,6 +83,16 @@ def record_failure(session: Session, key: str, pace: Pace, at: datetime) -> int:
 def clear(session: Session, key: str) -> None:
     """Forget the failures of `key`: after a successful login, an unlock or a password reset."""
     session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+
+
+def _locked_row(session: Session, key: str, at: datetime) -> LoginThrottle:
+    """The key's row, created if missing without failing when a parallel request creates it too."""
+    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    fresh = {"key": key, "failures": 0, "last_failure_at": at, "next_allowed_at": at}
+    session.execute(dialect_insert(LoginThrottle).values(**fresh).on_conflict_do_nothing())
+    row = session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+    assert row is not None
+    return row
 
 
 def _live(session: Session, keys: list[str], at: datetime) -> list[LoginThrottle]:
