@@ -32,6 +32,7 @@ benchmark: install
 	$(BIN)/python benchmarks/takedown.py
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python -m benchmarks.video_check
+	$(BIN)/python benchmarks/login_timing.py
 
 privacy: install
 	$(BIN)/python -m benchmarks.privacy_eval

@@ -56,10 +56,17 @@ class AppSettings(BaseSettings):
     """How long a staff login lasts (hours) before the web app asks for the password again."""
 
     login_attempts: int = 5
-    """Wrong passwords in a row after which a staff account is locked for `lockout_minutes`."""
+    """Wrong passwords, per client address and per account name, after which each further try must
+    wait: 1 second, then doubling up to `login_max_delay_seconds`. Never a lock: the right password
+    passes once the wait is over. Failures are forgotten after an hour without one."""
 
-    lockout_minutes: int = 15
-    """How long (minutes) a staff account stays locked after too many wrong passwords."""
+    login_max_delay_seconds: int = 300
+    """Longest wait (seconds) before the next login try, however many wrong passwords came before."""
+
+    trusted_proxies: str = ""
+    """Addresses of the reverse proxies in front of the web app, comma-separated (e.g. `10.0.0.2`).
+    Only their `X-Forwarded-For` names the client address that logins and consent links are
+    throttled by. Empty: no forwarded header is believed, not even from this machine."""
 
     max_upload_mb: int = 500
     """Largest file a teacher may upload (megabytes); larger files are refused and named, the rest go on."""

@@ -7,7 +7,19 @@ that change those rows. Services never commit: the caller owns the transaction
 or not at all. `models` may import from `mediacheck`, never the other way round.
 """
 
-from models import audit, biometrics, channels, consent, link_throttle, links, media, policy, school, staff
+from models import (
+    audit,
+    biometrics,
+    channels,
+    consent,
+    link_throttle,
+    links,
+    login_throttle,
+    media,
+    policy,
+    school,
+    staff,
+)
 from models.base import Base
 
 __all__ = [
@@ -18,6 +30,7 @@ __all__ = [
     "consent",
     "link_throttle",
     "links",
+    "login_throttle",
     "media",
     "policy",
     "school",

@@ -7,6 +7,7 @@ audit entries, is stored together or not at all. `register(app)` mounts them on 
 import csv
 import getpass
 import os
+import secrets
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ from mediacheck.check import CheckInputs, PhotoChecker
 from mediacheck.cli import extensions
 from mediacheck.config import AppSettings, KeyFileError
 from mediacheck.gallery import EnrolmentError
-from models import audit_service, consent_service, enrolment_service, link_service, rights_service
+from models import audit_service, consent_service, enrolment_service, link_service, rights_service, staff_service
 from models.audit import Actor, ActorRole
 from models.base import utcnow
 from models.consent import ConsentEvent, ConsentMeans
@@ -51,6 +52,7 @@ stdout = Console(width=None if sys.stdout.isatty() else 200)
 """Piped into a script, tables keep their rows on one line."""
 db_app = typer.Typer(help="The records database.", no_args_is_help=True)
 students_app = typer.Typer(help="Students and their guardians.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff accounts, for an administrator who cannot log in.", no_args_is_help=True)
 consent_app = typer.Typer(help="Consent per channel and for face matching (`face-matching`).", no_args_is_help=True)
 
 StudentArg = Annotated[str, typer.Argument(help="Student number or pseudonym.")]
@@ -153,6 +155,26 @@ def enroll_student(student: StudentArg, photos: list[Path]) -> None:
         found = find_student(session, student)
         stored = enrolment_service.enrol(session, found, photos, checker, cli_actor())
     typer.echo(f"enrolled {found.pseudonym}: {len(stored)} reference photo(s)")
+
+
+@staff_app.command("unlock")
+def staff_unlock(user: Annotated[str, typer.Argument(help="Username.")]) -> None:
+    """Forget the failed logins that make logins for this account wait."""
+    with transaction() as session:
+        found = staff_service.find_user(session, user)
+        staff_service.unlock(session, found, cli_actor())
+    typer.echo(f"failed logins of {found.username} forgotten: the next login is checked at once")
+
+
+@staff_app.command("reset-password")
+def staff_reset_password(user: Annotated[str, typer.Argument(help="Username.")]) -> None:
+    """Give the account a new random password, printed once; its open sessions end."""
+    password = secrets.token_urlsafe(12)
+    with transaction() as session:
+        found = staff_service.find_user(session, user)
+        staff_service.reset_password(session, found, password, cli_actor())
+        staff_service.unlock(session, found, cli_actor())
+    typer.echo(f"{found.username}: new password: {password}  (shown only now; change it after logging in)")
 
 
 @consent_app.command("show")
@@ -318,6 +340,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(students_app, name="students")
     app.add_typer(consent_app, name="consent")
+    app.add_typer(staff_app, name="staff")
     app.command("export")(export_command)
     app.command("erase")(erase_command)
     app.command("audit")(audit_command)

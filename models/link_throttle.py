@@ -23,7 +23,8 @@ class BadLinkAttempt(Base):
 
 WINDOW = timedelta(minutes=15)
 ALLOWED_BAD_ATTEMPTS = 10
-"""Bad tokens one address may try per `WINDOW` before every link lookup from it is refused for a while."""
+"""Bad tokens one address may try per `WINDOW` before its further bad tokens are refused for a while
+(a valid token still opens its page: a link is never refused because of others' bad tries)."""
 
 
 def address_key(key: bytes, address: str) -> str:

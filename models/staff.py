@@ -27,9 +27,6 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    """Wrong passwords in a row; reaching the limit locks the account for a while."""
-    locked_until: Mapped[datetime | None]
 
 
 class StaffSession(Base):

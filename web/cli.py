@@ -52,10 +52,18 @@ def serve(
             _load_demo(factory)
         url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"
         typer.secho(f"mediacheck is running: open {url}", fg="green")
-        uvicorn.run(create_app(settings, factory), host=host, port=port, log_level="warning")
+        app = create_app(settings, factory)
+        uvicorn.run(app, host=host, port=port, log_level="warning", **proxy_options(settings))
     finally:
         if helper is not None:
             _stop(helper)
+
+
+def proxy_options(settings: AppSettings) -> dict[str, bool | str]:
+    """Believe `X-Forwarded-For` only from the proxies named: uvicorn's default believes any on this
+    machine, which let one client pose as many addresses and escape the throttles."""
+    proxies = ",".join(p.strip() for p in settings.trusted_proxies.split(",") if p.strip())
+    return {"proxy_headers": True, "forwarded_allow_ips": proxies} if proxies else {"proxy_headers": False}
 
 
 def register(app: typer.Typer) -> None:

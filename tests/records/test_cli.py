@@ -11,11 +11,17 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from mediacheck.cli import full_app
-from models.database import head_revision, make_engine
+from mediacheck.config import AppSettings
+from models import staff_service
+from models.audit import Actor, ActorRole
+from models.base import utcnow
+from models.database import head_revision, make_engine, session_factory
 from models.school import Student
+from models.staff import StaffRole
 from tests.records.builders import DAAN, NOOR, PHOTO_OF, SANNE, roster, write_school_csv
 from tests.samples import EVENTS
 
+SYSTEM = Actor(ActorRole.SYSTEM, "test")
 Run = Callable[..., str]
 """`run(*args, code=0)`: the command's output, after checking its exit code."""
 
@@ -107,3 +113,27 @@ def test_r2_r11_check_without_gallery_or_consents_uses_the_school_database(run: 
     channels = report["images"][0]["channels"]
     assert channels["public"]["status"] == "publishable"
     assert channels["protected"] == {"status": "redacted", "redact": [0]}
+
+
+def test_r8_staff_unlock_and_reset_password_from_the_command_line(
+    run: Run, blank_database_url: str, tmp_path: Path
+) -> None:
+    """An administrator locked out of the web app gets back in from the server's command line."""
+    run("db", "upgrade")
+    settings = AppSettings(data_dir=tmp_path / "data", database_url=blank_database_url)
+    engine = make_engine(blank_database_url)
+    try:
+        with session_factory(settings, engine).begin() as session:
+            staff_service.create_user(session, "head", "Head", StaffRole.ADMIN, "the-old-password", SYSTEM)
+            for _ in range(settings.login_attempts + 3):
+                staff_service.login(session, "head", "a-wrong-password", "203.0.113.1")
+        assert "no account" in run("staff", "unlock", "nobody", code=1)
+        assert "head" in run("staff", "unlock", "head")
+        output = run("staff", "reset-password", "head")
+        password = output.split("new password: ", 1)[1].split()[0]
+        with session_factory(settings, engine).begin() as session:
+            assert staff_service.wait_before_login(session, "head", "192.0.2.1", utcnow()) == 0
+            assert staff_service.login(session, "head", "the-old-password", "192.0.2.1").token is None
+            assert staff_service.login(session, "head", password, "192.0.2.1").token is not None
+    finally:
+        engine.dispose()

@@ -43,6 +43,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/login"): ANYONE,
     ("POST", "/logout"): STAFF,
     ("GET", "/"): STAFF,
+    ("GET", "/account/password"): STAFF,
+    ("POST", "/account/password"): STAFF,
     ("GET", "/albums"): UPLOADERS,
     ("POST", "/albums"): UPLOADERS,
     ("GET", "/albums/{album_id}"): ALBUM_OWNER,
@@ -82,6 +84,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/staff"): ADMIN,
     ("POST", "/admin/staff"): ADMIN,
     ("POST", "/admin/staff/{user_id}/active"): ADMIN,
+    ("POST", "/admin/staff/{user_id}/password"): ADMIN,
+    ("POST", "/admin/staff/{user_id}/unlock"): ADMIN,
     ("GET", "/api/albums"): UPLOADERS,
     ("GET", "/api/albums/{album_id}/files"): ALBUM_OWNER,
     ("GET", "/api/media/{media_id}/channels"): PUBLISH,
@@ -98,6 +102,7 @@ ACT_WITHOUT_FIELDS = {
     ("POST", "/publications/{publication_id}/unpublish"),
     ("POST", "/admin/students/{student_id}/revoke-links"),
     ("POST", "/admin/students/{student_id}/export"),
+    ("POST", "/admin/staff/{user_id}/unlock"),
 }
 """Tried without a CSRF token: with one they would act (none of them has a rule finer than its role)."""
 QUERY = {("POST", "/albums/{album_id}/files"): {"name": "empty.jpg"}}

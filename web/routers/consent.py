@@ -3,7 +3,8 @@
 It shows the student's first name and, per channel and for face matching, a plain explanation, the
 exact consent text (R4) and a yes/no choice; withdrawing is the same click as granting (R5). The
 texts shown are sent back with the form, so what is recorded is what was read. An unknown, expired
-or revoked token gets a page that reveals nothing, and an address trying many is refused a while.
+or revoked token gets a page that reveals nothing, and an address trying many gets its further
+unknown tokens refused a while; a valid link is never refused.
 """
 
 import hashlib
@@ -25,7 +26,7 @@ from models.consent_state import ConsentState
 from models.errors import NotFound
 from models.links import ConsentLink
 from web import i18n, tasks
-from web.auth import CSRF_FIELD, set_cookie
+from web.auth import CSRF_FIELD, client_address, set_cookie
 from web.pages import local_time, render
 from web.state import transaction, web_state
 from worker.app import BrokerUnreachable
@@ -103,20 +104,24 @@ def _save(request: Request, token: str, form: dict[str, str]) -> Response:
 
 
 def _open(request: Request, session: Session, token: str, lang: str) -> ConsentLink | Response:
-    """The link the token opens, or the page for a throttled address or a token that opens nothing."""
-    state = web_state(request)
-    address = link_throttle.address_key(state.settings.link_key_bytes(), request.client.host if request.client else "")
+    """The link the token opens, or the page for a token that opens nothing.
+
+    A valid link always opens, whatever others behind the same address (a school, a phone
+    carrier) tried: only tokens that open nothing are refused while their address waits.
+    """
+    try:
+        return link_service.resolve(session, token)
+    except NotFound:
+        pass
+    address = link_throttle.address_key(web_state(request).settings.link_key_bytes(), client_address(request))
     words = i18n.WORDS[lang]
     wait = link_throttle.wait_seconds(session, address)
     if wait:
         response = _dead_end(request, lang, 429, words["slow_down"].format(minutes=max(1, wait // 60)))
         response.headers["Retry-After"] = str(wait)
         return response
-    try:
-        return link_service.resolve(session, token)
-    except NotFound:
-        link_throttle.record_bad_attempt(session, address)
-        return _dead_end(request, lang, 404, words["invalid"])
+    link_throttle.record_bad_attempt(session, address)
+    return _dead_end(request, lang, 404, words["invalid"])
 
 
 def _dead_end(request: Request, lang: str, status: int, message: str) -> Response:

@@ -1,9 +1,11 @@
-"""Staff accounts: create one with a role and a first password, deactivate or reactivate it (R8)."""
+"""Staff accounts: create one with a role and a first password, deactivate or reactivate it, set a
+new password for someone who forgot theirs, forget the failed logins that slow an account down (R8)."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from models import staff_service
 from models.errors import NotFound
@@ -39,9 +41,31 @@ def create_account(
 @router.post("/staff/{user_id}/active")
 def set_active(request: Request, user_id: int, staff: Admin, active: Annotated[bool, Form()]) -> Response:
     with transaction(request) as session:
-        user = session.get(User, user_id)
-        if user is None:
-            raise NotFound("no such account")
+        user = _account(session, user_id)
         staff_service.set_active(session, user, active, staff.actor)
     state = "reactivated" if active else "deactivated"
     return RedirectResponse(f"/admin/staff?done=account {user.username} {state}", status_code=303)
+
+
+@router.post("/staff/{user_id}/password")
+def reset_password(request: Request, user_id: int, staff: Admin, new_password: Annotated[str, Form()]) -> Response:
+    """For someone who forgot theirs: tell them the new one in person; their open sessions end."""
+    with transaction(request) as session:
+        user = _account(session, user_id)
+        staff_service.reset_password(session, user, new_password, staff.actor)
+    return RedirectResponse(f"/admin/staff?done=new password set for {user.username}", status_code=303)
+
+
+@router.post("/staff/{user_id}/unlock")
+def unlock(request: Request, user_id: int, staff: Admin) -> Response:
+    with transaction(request) as session:
+        user = _account(session, user_id)
+        staff_service.unlock(session, user, staff.actor)
+    return RedirectResponse(f"/admin/staff?done=failed logins of {user.username} forgotten", status_code=303)
+
+
+def _account(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such account")
+    return user
