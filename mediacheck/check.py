@@ -5,6 +5,7 @@ exact bytes that would go out on a channel. Nothing here touches a database or t
 A photo too shaken to trust the detector on is not decided: it goes nowhere (`mediacheck.shake`).
 """
 
+import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,6 +28,9 @@ from mediacheck.redaction import redact
 from mediacheck.settings import CheckSettings
 from mediacheck.shake import shake_error
 from mediacheck.visibility import Visibility, judge_visibility
+
+log = logging.getLogger(__name__)
+FACE_CHECK_FAILED = "the face check failed on this file, so it was not checked: try it again, or another copy of it"
 
 
 @dataclass(frozen=True)
@@ -92,8 +96,9 @@ class PhotoChecker:
         try:
             faces = self.find_faces(photo.pixels)
             shaken = shake_error(photo.pixels, self.settings)
-        except Exception as error:  # noqa: BLE001 - any model failure must block, not crash the batch
-            return self._refused(CheckedPhoto(path, photo.width, photo.height), f"face check failed: {error}")
+        except Exception:  # any model failure must block, not crash the batch
+            log.exception("the face check failed on %s", path)
+            return self._refused(CheckedPhoto(path, photo.width, photo.height), FACE_CHECK_FAILED)
         if shaken:
             return self._refused(CheckedPhoto(path, photo.width, photo.height, faces), shaken)
         decisions = decide([f.facts for f in faces], self.consents, self.policy)

@@ -7,6 +7,7 @@ use the school's database when no --gallery/--consents is given.
 
 import functools
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -18,16 +19,19 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from mediacheck.check import CheckedPhoto, CheckInputs, PhotoChecker
+from mediacheck.check import FACE_CHECK_FAILED, CheckedPhoto, CheckInputs, PhotoChecker
 from mediacheck.consent_file import ConsentFileError, read_consents
 from mediacheck.gallery import PHOTO_SUFFIXES, EnrolmentError, enroll, load_gallery
 from mediacheck.matching import Gallery
 from mediacheck.policy import Policy, decide_unreadable
 from mediacheck.report import photo_json, print_table, print_video_table, video_json
-from mediacheck.video import CheckedVideo, VideoError, check_video, is_video, render_videos
+from mediacheck.video import VIDEO_SUFFIXES, CheckedVideo, VideoError, check_video, is_video, render_videos
 
 app = typer.Typer(help="Check school event photos for faces without consent before they are published.")
 stderr = Console(stderr=True)
+SCANNED_SUFFIXES = PHOTO_SUFFIXES | VIDEO_SUFFIXES | {""}
+"""A folder's files checked: named as a photo or video, or with no suffix at all (cameras and
+messaging apps write such names)."""
 
 
 @dataclass
@@ -76,19 +80,15 @@ def check(
         task = progress.add_task("checking files", total=len(files))
         for root, path in files:
             relative = path.relative_to(root) if root else Path(path.name)
-            if is_video(path):
-                video = _check_video(checker, path, out, relative, progress)
-                videos.append(video_json(video) if as_json else video)
+            checked = _check_file(checker, path, out, relative, progress)
+            if isinstance(checked, CheckedVideo):
+                videos.append(video_json(checked) if as_json else checked)
                 if not as_json:
-                    print_video_table(Console(), video)
-                progress.advance(task)
-                continue
-            checked, photo = checker.check(path)
-            results.append(photo_json(checked) if as_json else checked)
-            if not as_json:
-                print_table(Console(), checked)
-            if out and photo is not None:
-                _write_outputs(checker, checked, photo, out, relative)
+                    print_video_table(Console(), checked)
+            else:
+                results.append(photo_json(checked) if as_json else checked)
+                if not as_json:
+                    print_table(Console(), checked)
             progress.advance(task)
     if as_json:
         json.dump({"images": results} | ({"videos": videos} if videos else {}), sys.stdout, indent=1)
@@ -162,19 +162,37 @@ def _load_gallery(checker: PhotoChecker, directory: Path) -> Gallery:
 
 
 def _media_files(paths: list[Path]) -> Iterator[tuple[Path | None, Path]]:
-    """Named files as given; folders walked for photo and video files, hidden ones skipped."""
+    """Named files as given; folders walked for files named as photos or videos or not named at all
+    (each then checked as its bytes say), hidden ones skipped."""
     for path in paths:
         if path.is_dir():
             for found in sorted(path.rglob("*")):
                 relative = found.relative_to(path)
                 if (
                     found.is_file()
-                    and (found.suffix.lower() in PHOTO_SUFFIXES or is_video(found))
+                    and found.suffix.lower() in SCANNED_SUFFIXES
                     and not any(part.startswith(".") for part in relative.parts)
                 ):
                     yield path, found
         else:
             yield None, path
+
+
+def _check_file(
+    checker: PhotoChecker, path: Path, out: Path | None, relative: Path, progress: Progress
+) -> CheckedPhoto | CheckedVideo:
+    """One file's outcome, photo or video as its bytes say. Nothing one file does stops the batch:
+    a failure the check did not foresee is that file's error, and the next file is checked."""
+    try:
+        if is_video(path):
+            return _check_video(checker, path, out, relative, progress)
+        checked, photo = checker.check(path)
+        if out and photo is not None:
+            _write_outputs(checker, checked, photo, out, relative)
+        return checked
+    except Exception:  # the rest of the batch goes on
+        logging.getLogger(__name__).exception("checking %s failed", path)
+        return CheckedPhoto(path, error=FACE_CHECK_FAILED, decisions=decide_unreadable(checker.policy))
 
 
 def _check_video(

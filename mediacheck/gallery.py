@@ -21,7 +21,7 @@ from mediacheck.matching import Gallery
 from mediacheck.visibility import judge_visibility
 
 SIBLINGS_FILE = "siblings.csv"
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".heic", ".heif"}
 DISTANT_FACE_HEIGHTS = (36, 52)
 """Heights, in px, at which a reference face is encoded once more, shrunk as if photographed from afar.
 A face 32–40 px high in an event photo lies far from its person's template from a close-up (median

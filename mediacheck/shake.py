@@ -22,14 +22,20 @@ _STEEPEST_SHARE = 0.0003
 _DIRECTIONS = 12
 
 
+NOTHING_TO_CHECK = "nothing in it to check: the picture is blank or one flat colour, with no edges at all"
+
+
 def shake_error(pixels: np.ndarray, settings: CheckSettings) -> str | None:
-    """Why the photo is too shaken (or blurred) to check, or None when its edges are sharp enough."""
-    sharpness = edge_sharpness(pixels, settings.published_long_side)
-    if sharpness >= settings.min_edge_sharpness:
+    """Why the photo cannot be trusted to the check (too shaken or blurred, or blank), or None when
+    its edges are sharp enough."""
+    fine, coarse = _steepness(pixels, settings.published_long_side)
+    if fine.max() < settings.min_edge_steepness:
+        return NOTHING_TO_CHECK
+    if _sharpness(fine, coarse) >= settings.min_edge_sharpness:
         return None
     return (
-        f"shaken or blurred: its sharpest edges are smeared (edge sharpness {sharpness:.2f}, "
-        f"{settings.min_edge_sharpness} needed), so a face in it may escape the check; a sharper shot can be checked"
+        "shaken or blurred: its sharpest edges are smeared, so a face in it may escape the check; "
+        "a sharper shot can be checked"
     )
 
 
@@ -38,11 +44,20 @@ def edge_sharpness(pixels: np.ndarray, long_side: int) -> float:
 
     Measured with the long side scaled to `long_side`, smaller photos enlarged: a smear of so many px
     as published hides a face however large the file, and R1 too judges faces at that size."""
+    return _sharpness(*_steepness(pixels, long_side))
+
+
+def _steepness(pixels: np.ndarray, long_side: int) -> tuple[np.ndarray, np.ndarray]:
+    """The steepest edges per direction, seen finely and coarsely, at the published size."""
     gray = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY).astype(np.float32)
     scale = long_side / max(gray.shape)
     size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
     gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
     fine, coarse = (_steepest_per_direction(gray, sigma) for sigma in (_FINE_SIGMA, _COARSE_SIGMA))
+    return fine, coarse
+
+
+def _sharpness(fine: np.ndarray, coarse: np.ndarray) -> float:
     return float(np.min(fine / np.maximum(coarse, 1e-6)))
 
 

@@ -9,6 +9,7 @@ its first to its last, encodes web-playable H.264 and copies the sound packet fo
 with no metadata (R10). Models run in one worker thread beside decoding and flow.
 """
 
+import logging
 import shutil
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -22,8 +23,9 @@ import cv2
 import numpy as np
 from av.video.reformatter import ColorRange
 
-from mediacheck.check import CheckedFace, PhotoChecker
+from mediacheck.check import FACE_CHECK_FAILED, CheckedFace, PhotoChecker
 from mediacheck.faces import Box, Face
+from mediacheck.formats import FileKind, file_kind
 from mediacheck.imaging import ImageError
 from mediacheck.matching import NOT_CHECKED, Match, MatchStatus
 from mediacheck.policy import ChannelDecision, FaceFacts, decide, decide_unreadable
@@ -31,6 +33,7 @@ from mediacheck.redaction import head_region, redact
 from mediacheck.tracking import FaceTracker, TrackPath
 from mediacheck.visibility import Visibility, judge_visibility
 
+log = logging.getLogger(__name__)
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".webm", ".mkv"}
 GRAY_LONG_SIDE = 640
 """Long side, in px, of the gray frames that the flow and the cut detection run on."""
@@ -97,7 +100,8 @@ class CheckedVideo:
 
 
 def is_video(path: Path) -> bool:
-    return path.suffix.lower() in VIDEO_SUFFIXES
+    """A video by its bytes, whatever its name says (a GIF named `.mp4` is not one)."""
+    return file_kind(path) is FileKind.VIDEO
 
 
 def check_video(checker: PhotoChecker, path: Path, on_progress: ProgressCallback | None = None) -> CheckedVideo:
@@ -107,8 +111,9 @@ def check_video(checker: PhotoChecker, path: Path, on_progress: ProgressCallback
             video = _follow_faces(checker, path, container, on_progress or _ignore)
     except VideoError as error:
         return CheckedVideo(path, error=str(error), decisions=decide_unreadable(checker.policy))
-    except Exception as error:  # noqa: BLE001 - any model failure must block, not crash the batch
-        return CheckedVideo(path, error=f"face check failed: {error}", decisions=decide_unreadable(checker.policy))
+    except Exception:  # any decoder or model failure must block, not crash the batch
+        log.exception("the check of the video %s failed", path)
+        return CheckedVideo(path, error=FACE_CHECK_FAILED, decisions=decide_unreadable(checker.policy))
     return replace(video, decisions=decide([t.facts for t in video.tracks], checker.consents, checker.policy))
 
 
@@ -185,8 +190,8 @@ def still(source: Path, tracks: Sequence[TrackPath], hidden: Sequence[int], styl
                 if index == frame:
                     shown = _redacted_frame(picture, _boxes_at([tracks[i] for i in hidden], frame), style)
                     return shown.to_ndarray(format="rgb24")
-    except av.FFmpegError as error:
-        raise VideoError(f"cannot read the video: {_reason(error)}") from None
+    except av.FFmpegError:
+        raise VideoError("damaged or truncated video: its pictures cannot be read") from None
     raise VideoError("the video ended before the frame to show")
 
 
@@ -383,8 +388,8 @@ def _decoded(container: av.container.InputContainer, stream, max_seconds: float)
                 if picture.time is not None and picture.time > max_seconds + 1:
                     raise VideoError(f"video too long: it runs past the limit of {_minutes(max_seconds)}")
                 yield picture
-    except av.FFmpegError as error:
-        raise VideoError(f"damaged or truncated video: {_reason(error)}") from None
+    except av.FFmpegError:
+        raise VideoError("damaged or truncated video: its pictures cannot be read") from None
     if packets < stream.frames:
         raise VideoError(f"truncated video: the file holds {packets} of its {stream.frames} frames")
 

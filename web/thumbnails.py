@@ -2,30 +2,36 @@
 
 Face boxes are stored in upright pixel coordinates of the original, so these views are turned
 upright from the EXIF orientation as the check did; their metadata is dropped like any output.
+A large photo is decoded as small as its format allows and one at a time (`mediacheck.imaging.open_view`):
+a page of many 64 MP thumbnails must not take the web process's memory.
 A video is shown by its frame with the most faces on screen, as its check found them.
 """
 
+import logging
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image
 
-from mediacheck.video import VideoError, load_tracks, still
+from mediacheck.imaging import open_view
+from mediacheck.video import load_tracks, still
 from models.media import Media, MediaKind
 from models.processing_service import tracks_file
 
+log = logging.getLogger(__name__)
 THUMB = 480
 VIEW = 1600
 
 
-def staff_view(media: Media, cache_dir: Path, long_side: int) -> Path | None:
+def staff_view(media: Media, cache_dir: Path, long_side: int, max_pixels: int) -> Path | None:
     """A JPEG of at most `long_side` pixels, or None for a file that cannot be read."""
     checked = media.kind is MediaKind.VIDEO and tracks_file(Path(media.storage_path)).exists()
     target = cache_dir / f"{media.sha256}-{long_side}{'-checked' if checked else ''}.jpg"  # a video's frame changes
     if target.exists():
         return target
     try:
-        upright = _picture(media)
-    except (OSError, ValueError, Image.DecompressionBombError, VideoError):
+        upright = _picture(media, long_side, max_pixels)
+    except Exception:  # a file no decoder can read gets the placeholder, never an error page
+        log.warning("no view of media %s", media.id, exc_info=True)
         return None
     upright.thumbnail((long_side, long_side))
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -35,10 +41,9 @@ def staff_view(media: Media, cache_dir: Path, long_side: int) -> Path | None:
     return target
 
 
-def _picture(media: Media) -> Image.Image:
+def _picture(media: Media, long_side: int, max_pixels: int) -> Image.Image:
     path = Path(media.storage_path)
     if media.kind is MediaKind.PHOTO:
-        with Image.open(path) as image:
-            return ImageOps.exif_transpose(image).convert("RGB")
+        return open_view(path, long_side, max_pixels)
     tracks = load_tracks(tracks_file(path)) if tracks_file(path).exists() else []
     return Image.fromarray(still(path, tracks, [], "pixelate"))

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from models import album_service
+from models import album_service, policy_service
 from models.errors import NotFound
 from models.media import Album, Media
 from models.school import Group
@@ -91,7 +91,8 @@ def large_view(request: Request, media_id: int, staff: Viewer) -> Response:
 def _view(request: Request, media_id: int, staff: Staff, long_side: int) -> Response:
     with transaction(request) as session:
         media = _visible_media(session, media_id, staff)
-    path = staff_view(media, web_state(request).cache_dir, long_side)
+        max_pixels = policy_service.check_settings(session).max_pixels
+    path = staff_view(media, web_state(request).cache_dir, long_side, max_pixels)
     return FileResponse(path or PLACEHOLDER, headers={"Cache-Control": "private, max-age=3600"})
 
 
