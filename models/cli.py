@@ -283,6 +283,7 @@ def erase_command(
         if not yes:
             typer.confirm(f"Erase {found.name} ({found.pseudonym})? This cannot be undone", abort=True)
         report = rights_service.erase_student(session, found, cli_actor())
+    rights_service.remove_files(report, AppSettings().data_dir / "cache")
     typer.echo(f"erased {report.pseudonym}")
     for what, count in report.removed.items():
         typer.echo(f"  removed {count} {what}")

@@ -18,7 +18,7 @@ from models.audit import Actor
 from models.base import utcnow
 from models.errors import RecordsError
 from models.locks import lock_rows
-from models.media import DetectedFace, Media, ReviewState
+from models.media import ERASED_MATCH, DetectedFace, Media, ReviewState
 from models.school import Student, StudentStatus
 
 QUEUE_SIZE = 50
@@ -84,6 +84,8 @@ def resolve_face(
     media row is locked first, so a publication of this photo waits for the review; copies already out
     that the new decision no longer allows are asked to come down (fail closed)."""
     lock_rows(session, Media, [face.media_id])
+    if face.match_status == ERASED_MATCH:
+        raise ReviewRefused("this face is of a student whose data was erased: it stays hidden and is not reviewed")
     if not face.clearly_visible:
         raise ReviewRefused("this face is not clearly visible: it needs no review (R1)")
     if resolution is Resolution.CONFIRM:

@@ -113,7 +113,8 @@ def erase(request: Request, student_id: int, staff: Admin, confirm: Annotated[st
             error = "Type the student number to confirm the erasure."
             return _student_page(request, session, student, staff, error=error, status=400)
         report = rights_service.erase_student(session, student, staff.actor)
-        return render(request, "admin/erased.html", report=report)
+    rights_service.remove_files(report, web_state(request).cache_dir)
+    return render(request, "admin/erased.html", report=report)
 
 
 def _import(request: Request, staff: Admin, raw: bytes, complete: bool) -> Response:
