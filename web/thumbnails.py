@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from mediacheck.imaging import clean_jpeg
 from mediacheck.video import VideoError, load_tracks, still
 from models.media import Media, MediaKind
 from models.processing_service import tracks_file
@@ -30,7 +31,7 @@ def staff_view(media: Media, cache_dir: Path, long_side: int) -> Path | None:
     upright.thumbnail((long_side, long_side))
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part")
-    upright.save(partial, "JPEG", quality=85)
+    partial.write_bytes(clean_jpeg(upright))
     partial.replace(target)
     return target
 
