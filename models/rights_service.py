@@ -48,15 +48,16 @@ class ErasureRefused(RecordsError):
 
 @dataclass(frozen=True)
 class Kept:
-    what: str
+    key: str
+    """What was kept; `web.i18n.ERASURE` words it and says why, for staff and parents."""
     count: int
-    why: str
 
 
 @dataclass(frozen=True)
 class ErasureReport:
     pseudonym: str
     removed: dict[str, int]
+    """Counts by what was removed (keys worded in `web.i18n.ERASURE`)."""
     kept: list[Kept]
     files: tuple[Path, ...] = ()
     """Files of the deleted media, to remove once the erasure is committed (`remove_files`)."""
@@ -115,12 +116,12 @@ def erase_student(session: Session, student: Student, actor: Actor) -> ErasureRe
     deleted = [m for m in media if not _others_visible(m, student) and not _published(session, m)]
     files = tuple(path for m in deleted for path in (Path(m.storage_path), tracks_file(Path(m.storage_path))))
     removed = {
-        "reference photos with their templates": enrolment_service.delete_biometrics(session, student),
-        "recognitions of the student in event photos and videos": faces,
-        "photos and videos in which nobody else is clearly visible": _delete_media(session, deleted),
-        "file names that could say who is in the photo": renamed,
-        "guardians removed entirely": _forget_guardians(session, student),
-        "consent links revoked": session.execute(
+        "reference_photos": enrolment_service.delete_biometrics(session, student),
+        "recognitions": faces,
+        "media_deleted": _delete_media(session, deleted),
+        "file_names": renamed,
+        "guardians": _forget_guardians(session, student),
+        "consent_links": session.execute(
             update(ConsentLink)
             .where(ConsentLink.student_id == student.id, ConsentLink.revoked_at.is_(None))
             .values(revoked_at=now)
@@ -133,7 +134,7 @@ def erase_student(session: Session, student: Student, actor: Actor) -> ErasureRe
     for kept_media in (m for m in media if m not in deleted):
         decision_service.redecide(session, kept_media, actor, "student erased")
     kept = _kept(session, student, [m for m in media if m not in deleted])
-    detail = {"removed": removed, "kept": {k.what: k.count for k in kept}}
+    detail = {"removed": removed, "kept": {k.key: k.count for k in kept}}
     audit_service.record(session, actor, "student.erase", "student", student.pseudonym, student.pseudonym, detail)
     return ErasureReport(student.pseudonym, removed, kept, files)
 
@@ -235,41 +236,18 @@ def _forget_guardians(session: Session, student: Student) -> int:
 
 
 def _kept(session: Session, student: Student, media: list[Media]) -> list[Kept]:
-    """What stays, each with its reason in words a parent understands."""
+    """What stays; `web.i18n.ERASURE` says what each is and why it stays, in Dutch and English."""
 
     def count(query: Any) -> int:
         return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
     published = [m for m in media if _published(session, m)]
     return [
-        Kept(
-            "photos and videos that also show other people",
-            len([m for m in media if m not in published]),
-            "other children are in them too; the student's face is always made unrecognisable in them, is no "
-            "longer linked to the student, and the file names no longer say who is in them",
-        ),
-        Kept(
-            "photos and videos that were published",
-            len(published),
-            "the school must be able to show what it published and take any copy still online down; the "
-            "student's face is always made unrecognisable in them",
-        ),
-        Kept(
-            "consent choices",
-            count(select(ConsentEvent.id).where(ConsentEvent.student_id == student.id)),
-            "they prove that the school had permission for what it published before; they now carry a code "
-            "instead of the student's name",
-        ),
-        Kept(
-            "consent links (switched off)",
-            count(select(ConsentLink.id).where(ConsentLink.student_id == student.id)),
-            "the consent choices made through a link refer to it; a switched-off link opens nothing",
-        ),
-        Kept(
-            "entries in the log of who saw or changed what",
-            count(select(AuditEvent.id).where(AuditEvent.subject == student.pseudonym)),
-            "the school must keep this log and may not change it; it carries a code instead of the student's name",
-        ),
+        Kept("media_with_others", len([m for m in media if m not in published])),
+        Kept("media_published", len(published)),
+        Kept("consent_events", count(select(ConsentEvent.id).where(ConsentEvent.student_id == student.id))),
+        Kept("consent_links", count(select(ConsentLink.id).where(ConsentLink.student_id == student.id))),
+        Kept("audit_entries", count(select(AuditEvent.id).where(audit_service.about(student.pseudonym)))),
     ]
 
 

@@ -1,6 +1,7 @@
 """Erasure reaches the event media (R12): the student's faces stay hidden and out of the review queue,
 file names no longer name them, and a photo only they are clearly visible in is deleted."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from models.review_service import Resolution, ReviewRefused
 from models.school import Student
 from tests.records.builders import PHOTO_OF, STAFF, import_school
 from tests.samples import EVENTS
+from web import i18n
 
 
 def checked_media(session: Session, source: Path, name: str, folder: Path) -> Media:
@@ -67,10 +69,8 @@ def test_r12_erase_deletes_a_photo_only_the_student_is_clearly_visible_in(
     assert session.scalar(select(DetectedFace.id).where(DetectedFace.media_id == alone.id)) is None
     assert Path(erased_school["with_rose"].storage_path).exists(), "a photo that shows Rose too stays"
     report = erased_school["report"]
-    assert report.removed["photos and videos in which nobody else is clearly visible"] == 1
-    kept = {k.what: k for k in report.kept}
-    assert kept["photos and videos that also show other people"].count == 1
-    assert "other children" in kept["photos and videos that also show other people"].why
+    assert report.removed["media_deleted"] == 1
+    assert {k.key: k.count for k in report.kept}["media_with_others"] == 1
 
 
 def test_r10_r12_erase_pseudonymises_the_file_names_that_may_name_the_student(
@@ -115,3 +115,16 @@ def test_r12_an_erased_students_face_is_hidden_on_every_channel(session: Session
     decisions = decision_service.current_decisions(session, with_rose)
     assert decisions
     assert all(position in d.redact or not d.may_go_out for d in decisions.values())
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_r12_the_summary_says_what_was_kept_and_why_in_words(erased_school: dict, lang: str) -> None:
+    summary = i18n.erasure_summary(erased_school["report"], lang)
+    lines = [*summary["removed"], *summary["kept"]]
+    assert len(summary["kept"]) == len(erased_school["report"].kept) and all(": " in line for line in summary["kept"])
+    assert not [line for line in lines if re.search(r"\bR\d+\b|_|\bst-[0-9a-f]", line)], "no rule numbers, keys, codes"
+    kept_with_others = summary["kept"][0]
+    assert (
+        kept_with_others.startswith("1 ")
+        and ("andere kinderen" if lang == "nl" else "other children") in kept_with_others
+    )
