@@ -77,6 +77,22 @@ def record_check(
     audit_service.record(session, actor, "media.check", "media", media.id, None, detail)
 
 
+MEDIA_VIEW = "media.view"
+
+
+def view_media(session: Session, media: Media, actor: Actor) -> None:
+    """Staff open a photo's page, with who each face is and its previews: one register entry (R9)."""
+    students = [f.student.pseudonym for f in media.faces if f.student]
+    audit_service.record_view(session, actor, MEDIA_VIEW, "media", media.id, students, {"media": [media.id]})
+
+
+def view_preview(session: Session, media: Media, actor: Actor) -> None:
+    """A preview of what would go out, registered unless it is part of the photo page just opened (R9)."""
+    if not audit_service.shown_by_a_view(session, actor, MEDIA_VIEW, "media", media.id):
+        students = [f.student.pseudonym for f in media.faces if f.student]
+        audit_service.record_view(session, actor, "media.preview", "media", media.id, students)
+
+
 def view_matched_faces(session: Session, student: Student, actor: Actor) -> list[DetectedFace]:
     """The faces matched (or tagged) to the student, with their media, for staff to look at (audited, R9)."""
     audit_service.record(session, actor, "face.view", "student", student.pseudonym, student.pseudonym)

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from mediacheck.matching import MatchStatus
 from mediacheck.policy import ChannelDecision
-from models import audit_service, decision_service, publication_service
+from models import audit_service, decision_service, enrolment_service, publication_service
 from models.audit import Actor
 from models.base import utcnow
+from models.biometrics import ReferencePhoto
 from models.errors import RecordsError
 from models.locks import lock_rows
 from models.media import ERASED_MATCH, DetectedFace, Media, ReviewState
@@ -63,6 +64,32 @@ def queue(session: Session, limit: int = QUEUE_SIZE) -> list[DetectedFace]:
             .options(selectinload(DetectedFace.media).selectinload(Media.album), selectinload(DetectedFace.student))
         )
     )
+
+
+QUEUE_VIEW = "review.view"
+
+
+def view_queue(session: Session, actor: Actor, limit: int = QUEUE_SIZE) -> list[DetectedFace]:
+    """The queue for a reviewer to look at: one register entry naming every face and candidate shown (R9)."""
+    faces = queue(session, limit)
+    candidates = [f.student.pseudonym for f in faces if f.student]
+    detail = {"faces": [f.id for f in faces]}
+    audit_service.record_view(session, actor, QUEUE_VIEW, "review_queue", "waiting", candidates, detail)
+    return faces
+
+
+def view_face_picture(session: Session, face: DetectedFace, actor: Actor) -> None:
+    """A face's picture, registered unless it is part of the queue page the reviewer just opened (R9)."""
+    if not audit_service.shown_by_a_view(session, actor, QUEUE_VIEW, "faces", face.id):
+        students = [face.student.pseudonym] if face.student else []
+        audit_service.record_view(session, actor, "face.picture.view", "detected_face", face.id, students)
+
+
+def view_candidate_references(session: Session, student: Student, actor: Actor) -> list[tuple[ReferencePhoto, bytes]]:
+    """A candidate's reference photos, registered unless the queue page just opened showed them (R9)."""
+    if audit_service.shown_by_a_view(session, actor, QUEUE_VIEW, "students", student.pseudonym):
+        return enrolment_service.reference_photos(session, student)
+    return enrolment_service.view_reference_photos(session, student, actor)
 
 
 def is_waiting(face: DetectedFace) -> bool:

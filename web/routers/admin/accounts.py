@@ -3,12 +3,12 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from models import staff_service
 from models.errors import NotFound
 from models.staff import StaffRole, User
-from web.pages import render
+from web.pages import redirect_saying, render
 from web.routers.admin.common import Admin
 from web.state import transaction
 
@@ -33,7 +33,7 @@ def create_account(
 ) -> Response:
     with transaction(request) as session:
         user = staff_service.create_user(session, username, display_name, role, password, staff.actor)
-    return RedirectResponse(f"/admin/staff?done=account {user.username} created", status_code=303)
+    return redirect_saying(request, "/admin/staff", f"account {user.username} created")
 
 
 @router.post("/staff/{user_id}/active")
@@ -44,4 +44,4 @@ def set_active(request: Request, user_id: int, staff: Admin, active: Annotated[b
             raise NotFound("no such account")
         staff_service.set_active(session, user, active, staff.actor)
     state = "reactivated" if active else "deactivated"
-    return RedirectResponse(f"/admin/staff?done=account {user.username} {state}", status_code=303)
+    return redirect_saying(request, "/admin/staff", f"account {user.username} {state}")
