@@ -114,7 +114,6 @@ def erase_student(session: Session, student: Student, actor: Actor) -> ErasureRe
     renamed = _pseudonymise_file_names(session, student, media)
     faces = _hide_faces(session, student)
     deleted = [m for m in media if not _others_visible(m, student) and not _published(session, m)]
-    files = tuple(path for m in deleted for path in (Path(m.storage_path), tracks_file(Path(m.storage_path))))
     removed = {
         "reference_photos": enrolment_service.delete_biometrics(session, student),
         "recognitions": faces,
@@ -131,6 +130,7 @@ def erase_student(session: Session, student: Student, actor: Actor) -> ErasureRe
         setattr(student, name, None)
     student.status, student.erased_at = StudentStatus.ERASED, now
     session.flush()
+    files = _unused_files(session, {m.storage_path for m in deleted})
     for kept_media in (m for m in media if m not in deleted):
         decision_service.redecide(session, kept_media, actor, "student erased")
     kept = _kept(session, student, [m for m in media if m not in deleted])
@@ -212,6 +212,12 @@ def _others_visible(media: Media, student: Student) -> bool:
 def _published(session: Session, media: Media) -> bool:
     """A publication record points at the media: the school must be able to prove or take down that copy."""
     return session.scalar(select(func.count()).where(Publication.media_id == media.id)) > 0
+
+
+def _unused_files(session: Session, paths: set[str]) -> tuple[Path, ...]:
+    """The files of deleted media that no other media still uses (one upload can be in two albums)."""
+    used = set(session.scalars(select(Media.storage_path).where(Media.storage_path.in_(paths))))
+    return tuple(file for path in sorted(paths - used) for file in (Path(path), tracks_file(Path(path))))
 
 
 def _delete_media(session: Session, media: list[Media]) -> int:

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from mediacheck.check import PhotoChecker
 from models import consent_service, decision_service, enrolment_service, media_service, review_service, rights_service
+from models.channels import Channel
 from models.consent import ConsentMeans
 from models.consent_service import Decider
 from models.gallery_source import load_gallery
-from models.media import ERASED_MATCH, DetectedFace, Media, MediaKind
+from models.media import ERASED_MATCH, DetectedFace, Media, MediaKind, Publication
 from models.review_service import Resolution, ReviewRefused
 from models.school import Student
 from tests.records.builders import PHOTO_OF, STAFF, import_school
@@ -128,3 +129,27 @@ def test_r12_the_summary_says_what_was_kept_and_why_in_words(erased_school: dict
         kept_with_others.startswith("1 ")
         and ("andere kinderen" if lang == "nl" else "other children") in kept_with_others
     )
+
+
+def test_r12_a_file_another_kept_media_uses_is_not_deleted(
+    session: Session, photo_checker: PhotoChecker, tmp_path: Path
+) -> None:
+    """The same upload in two albums is one file: deleting one media must not take the other's photo."""
+    sanne = recognised_sanne(session, photo_checker)
+    kept = checked_media(session, EVENTS / "kit_harington_alone.jpg", "sanne.jpg", tmp_path)
+    public = session.scalar(select(Channel).where(Channel.key == "public"))
+    position = kept.faces[0].position
+    session.add(
+        Publication(
+            media=kept, channel=public, rendered_sha256="1" * 64, redacted_positions=[position], published_by="comms"
+        )
+    )
+    deleted = media_service.add_media(session, "copy.jpg", Path(kept.storage_path), kept.sha256, MediaKind.PHOTO, STAFF)
+    checked, _ = PhotoChecker(gallery=load_gallery(session)).check(Path(kept.storage_path))
+    media_service.record_check(session, deleted, checked, 0, STAFF)
+    session.commit()
+    report = rights_service.erase_student(session, sanne, STAFF)
+    session.commit()
+    rights_service.remove_files(report, tmp_path / "cache")
+    assert session.get(Media, deleted.id) is None and session.get(Media, kept.id) is not None
+    assert Path(kept.storage_path).exists(), "the published media keeps its photo"
