@@ -117,11 +117,17 @@ class AppSettings(BaseSettings):
         return _secret(self.link_key, self.data_dir / LINK_KEY_FILE)
 
 
+def private_folder(path: Path) -> Path:
+    """Create the folder (if it is not there) readable by its owner only: it holds children's photos."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
 def _secret(configured: SecretStr | None, path: Path) -> bytes:
     """The configured key, else the key file, created readable by its owner only."""
     if configured is not None:
         return configured.get_secret_value().encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     key = base64.urlsafe_b64encode(secrets.token_bytes(32))
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -161,3 +161,31 @@ def encode_clean(pixels: np.ndarray, source_format: str) -> tuple[bytes, str]:
     else:
         image.save(buffer, output_format, quality=92)
     return buffer.getvalue(), OUTPUT_SUFFIX[output_format]
+
+
+def clean_jpeg(image: Image.Image, quality: int = 85) -> bytes:
+    """A staff view (thumbnail, face picture) as JPEG with nothing but its pixels: Pillow would carry
+    a JPEG comment of the original over into it."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image.convert("RGB")), mode="RGB").save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def write_clean_original(source: Path, target: Path, max_pixels: int) -> Path:
+    """Store the uploaded photo upright and without EXIF, GPS, XMP or comments (R10): at `target` with
+    the suffix of what was written (HEIC is stored as JPEG). The colour profile stays with the pixels."""
+    with Image.open(source, formats=ACCEPTED_FORMATS) as image:
+        _refuse_oversized(image.size, max_pixels)
+        output_format = _OUTPUT_FORMAT.get(image.format or "JPEG", "JPEG")
+        profile = image.info.get("icc_profile")
+        clean = ImageOps.exif_transpose(image)  # a new image, whose metadata is dropped next
+        clean = clean if clean.mode in ("RGB", "RGBA", "L") else clean.convert("RGB")
+        clean.info = {}
+    written = target.with_suffix(OUTPUT_SUFFIX[output_format])
+    partial = written.with_suffix(".part")
+    if output_format == "JPEG":
+        clean.convert("RGB").save(partial, "JPEG", quality=95, icc_profile=profile)
+    else:
+        clean.save(partial, output_format, quality=95, icc_profile=profile)
+    partial.replace(written)
+    return written

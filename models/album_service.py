@@ -15,11 +15,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mediacheck.gallery import PHOTO_SUFFIXES
+from mediacheck.imaging import write_clean_original
 from mediacheck.video import VIDEO_SUFFIXES
 from models import audit_service, media_service, policy_service
 from models.audit import Actor
 from models.errors import NotFound, RecordsError
 from models.media import Album, Media, MediaKind, MediaState
+from models.plain_text import refuse_control_characters
 from models.school import Group, SchoolYear
 from models.uploads import UploadRefused, verify
 
@@ -46,6 +48,7 @@ _SHOWN = {
 def create_album(session: Session, name: str, event_date: date | None, group: Group | None, actor: Actor) -> Album:
     if not name.strip():
         raise RecordsError("an album needs the event's name")
+    refuse_control_characters("the album's name", name)
     album = Album(name=name.strip(), event_date=event_date, group=group, created_by=str(actor))
     session.add(album)
     session.flush()
@@ -87,14 +90,17 @@ def groups(session: Session) -> list[Group]:
 
 def add_upload(session: Session, album: Album, filename: str, incoming: Path, media_dir: Path, actor: Actor) -> Media:
     """Take in one uploaded file (already within the size limit) or raise `UploadRefused` with the reason."""
-    kind = verify(incoming, policy_service.check_settings(session).max_pixels)
+    max_pixels = policy_service.check_settings(session).max_pixels
+    kind = verify(incoming, max_pixels)
     digest = _sha256(incoming)
     duplicate = session.scalar(select(Media.id).where(Media.album_id == album.id, Media.sha256 == digest).limit(1))
     if duplicate is not None:
         raise UploadRefused("already in this album (the same file was uploaded before)")
     target = media_dir / f"{digest}{_suffix(filename, kind)}"
     media_dir.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
+    if kind is MediaKind.PHOTO:
+        target = write_clean_original(incoming, target, max_pixels)
+    elif not target.exists():
         shutil.move(incoming, target)
     return media_service.add_media(session, Path(filename).name[:255], target, digest, kind, actor, album)
 

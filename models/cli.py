@@ -43,9 +43,11 @@ from models.database import (
 from models.database import session_factory as make_session_factory
 from models.errors import NotFound, RecordsError
 from models.gallery_source import check_inputs
+from models.plain_text import spreadsheet_cell
 from models.roster_csv import read_roster
 from models.school import Guardian, Student
 from models.school_service import find_student, import_roster, school_year_of
+from web import i18n
 
 stderr = Console(stderr=True)
 stdout = Console(width=None if sys.stdout.isatty() else 200)
@@ -305,11 +307,14 @@ def erase_command(
         if not yes:
             typer.confirm(f"Erase {found.name} ({found.pseudonym})? This cannot be undone", abort=True)
         report = rights_service.erase_student(session, found, cli_actor())
+    rights_service.remove_files(report, AppSettings().data_dir / "cache")
+    summary = i18n.erasure_summary(report, "en")
     typer.echo(f"erased {report.pseudonym}")
-    for what, count in report.removed.items():
-        typer.echo(f"  removed {count} {what}")
-    for kept in report.kept:
-        typer.echo(f"  kept {kept.count} {kept.what}: {kept.why}")
+    typer.echo(
+        "\n".join(
+            [*(f"  removed {line}" for line in summary["removed"]), *(f"  kept {line}" for line in summary["kept"])]
+        )
+    )
 
 
 def audit_command(
@@ -404,4 +409,4 @@ def _write_private_csv(path: Path, header: list[str], rows: list[list[str | None
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows([[spreadsheet_cell(cell) for cell in row] for row in rows])

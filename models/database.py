@@ -4,6 +4,8 @@ The application refuses to work on a schema that is not exactly the one this cod
 (`SchemaOutOfDate`): a half-migrated database could lose consent events or misread them.
 """
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from mediacheck.config import AppSettings
+from mediacheck.config import AppSettings, private_folder
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -27,11 +29,19 @@ class SchemaOutOfDate(Exception):
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _private_database_file(Path(parsed.database))
     engine = create_engine(parsed)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _private_database_file(path: Path) -> None:
+    """An SQLite file readable by its owner only, in a folder likewise; SQLite gives its journal and
+    write-ahead log the database file's permissions."""
+    private_folder(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -30,8 +30,17 @@ from models.audit import Actor
 from models.base import utcnow
 from models.channels import FACE_MATCHING, Channel
 from models.consent_state import consenting_students, current_consents
+from models.media import (
+    ERASED_MATCH,
+    DetectedFace,
+    Media,
+    MediaKind,
+    MediaState,
+    Publication,
+    PublicationState,
+    ReviewState,
+)
 from models.media import ChannelDecision as StoredDecision
-from models.media import DetectedFace, Media, MediaKind, MediaState, Publication, PublicationState, ReviewState
 from models.processing_service import kept_tracks
 from models.school import Student
 
@@ -60,6 +69,8 @@ def standing(session: Session, at: datetime | None = None) -> Standing:
 def face_match(face: DetectedFace, recognisable: frozenset[str]) -> Match:
     """The match as it stands now: a person's resolution is a match, a rejection is nobody."""
     pseudonym = face.student.pseudonym if face.student else None
+    if face.match_status == ERASED_MATCH:
+        return Match(MatchStatus.UNKNOWN)
     if face.review_state in _BY_A_PERSON and pseudonym:
         return Match(MatchStatus.MATCHED, pseudonym, face.distance, face.margin)
     if face.review_state is ReviewState.REJECTED:
@@ -170,5 +181,6 @@ def checked_again(publication: Publication) -> bool:
 
 def _checked_face(face: DetectedFace, recognisable: frozenset[str]) -> CheckedFace:
     box = Box(face.top, face.right, face.bottom, face.left)
-    visibility = Visibility(face.published_height, face.sharpness, face.inside_fraction, face.clearly_visible)
+    hide = face.clearly_visible or face.match_status == ERASED_MATCH  # an erased child is hidden even half-seen
+    visibility = Visibility(face.published_height, face.sharpness, face.inside_fraction, hide)
     return CheckedFace(Face(box, face.score, (), face.inside_fraction), visibility, face_match(face, recognisable))

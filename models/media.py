@@ -30,6 +30,11 @@ class ReviewState(StrEnum):
     """Staff named the student by hand (R11a); counts as a match."""
 
 
+ERASED_MATCH = "erased"
+"""`DetectedFace.match_status` of a face of an erased student (R12): hidden on every channel, never
+put to a reviewer again, whatever the policy calls clearly visible."""
+
+
 class MediaState(StrEnum):
     """Where a file is on its way through the worker (the album's live view shows it)."""
 

@@ -18,6 +18,7 @@ from models.base import utcnow
 from models.channels import Channel
 from models.errors import NotFound
 from models.media import (
+    ERASED_MATCH,
     Album,
     ChannelDecision,
     DetectedFace,
@@ -28,6 +29,9 @@ from models.media import (
     ReviewState,
 )
 from models.school import Student
+
+ERASED_OVERLAP = 0.3
+"""Box overlap (intersection over union) from which a face found by a new check is the erased face found before."""
 
 
 def add_media(
@@ -56,10 +60,11 @@ def record_check(
     if missing := set(checked.decisions) - channels.keys():
         raise NotFound(f"the check decided for unknown channel(s) {', '.join(sorted(missing))}")
     students = _students_by_pseudonym(session, {f.match.person for f in checked.faces if f.match.person})
+    erased = [f for f in media.faces if f.match_status == ERASED_MATCH]
     media.faces.clear()
     media.decisions.clear()
     session.flush()
-    media.faces.extend(_face(i, face, students) for i, face in enumerate(checked.faces))
+    media.faces.extend(_still_erased(_face(i, face, students), erased) for i, face in enumerate(checked.faces))
     media.decisions.extend(
         ChannelDecision(channel=channels[key], status=decision.status.value, redact=list(decision.redact))
         for key, decision in checked.decisions.items()
@@ -70,6 +75,22 @@ def record_check(
     session.flush()
     detail = {"faces": len(checked.faces), "error": checked.error is not None}
     audit_service.record(session, actor, "media.check", "media", media.id, None, detail)
+
+
+MEDIA_VIEW = "media.view"
+
+
+def view_media(session: Session, media: Media, actor: Actor) -> None:
+    """Staff open a photo's page, with who each face is and its previews: one register entry (R9)."""
+    students = [f.student.pseudonym for f in media.faces if f.student]
+    audit_service.record_view(session, actor, MEDIA_VIEW, "media", media.id, students, {"media": [media.id]})
+
+
+def view_preview(session: Session, media: Media, actor: Actor) -> None:
+    """A preview of what would go out, registered unless it is part of the photo page just opened (R9)."""
+    if not audit_service.shown_by_a_view(session, actor, MEDIA_VIEW, "media", media.id):
+        students = [f.student.pseudonym for f in media.faces if f.student]
+        audit_service.record_view(session, actor, "media.preview", "media", media.id, students)
 
 
 def view_matched_faces(session: Session, student: Student, actor: Actor) -> list[DetectedFace]:
@@ -105,6 +126,25 @@ def _students_by_pseudonym(session: Session, pseudonyms: set[str]) -> dict[str, 
     if not pseudonyms:
         return {}
     return {s.pseudonym: s for s in session.scalars(select(Student).where(Student.pseudonym.in_(pseudonyms)))}
+
+
+def _still_erased(face: DetectedFace, erased: list[DetectedFace]) -> DetectedFace:
+    """A face found again where an erased student's face was stays erased (R12): a check run again
+    must not put the student back in the review queue."""
+    if any(face.frame_ms == old.frame_ms and _overlap(face, old) >= ERASED_OVERLAP for old in erased):
+        face.student, face.match_status, face.distance, face.margin = None, ERASED_MATCH, None, None
+        face.review_state = ReviewState.NOT_NEEDED
+    return face
+
+
+def _overlap(a: DetectedFace, b: DetectedFace) -> float:
+    """Intersection over union of two face boxes."""
+    width = min(a.right, b.right) - max(a.left, b.left)
+    height = min(a.bottom, b.bottom) - max(a.top, b.top)
+    if width <= 0 or height <= 0:
+        return 0.0
+    union = (a.right - a.left) * (a.bottom - a.top) + (b.right - b.left) * (b.bottom - b.top) - width * height
+    return width * height / union
 
 
 def _face(position: int, checked: CheckedFace, students: dict[str, Student]) -> DetectedFace:

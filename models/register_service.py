@@ -22,7 +22,7 @@ def view_register(
     """Newest first, at most `PAGE` entries: about one student (pseudonym), by one actor, in a period."""
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(PAGE)
     if subject:
-        query = query.where(AuditEvent.subject == subject)
+        query = query.where(audit_service.about(subject))
     if actor_id:
         query = query.where(AuditEvent.actor_id == actor_id)
     if since:

@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from mediacheck.matching import MatchStatus
 from mediacheck.policy import ChannelDecision
-from models import audit_service, decision_service, publication_service
+from models import audit_service, decision_service, enrolment_service, publication_service
 from models.audit import Actor
 from models.base import utcnow
+from models.biometrics import ReferencePhoto
 from models.errors import RecordsError
 from models.locks import lock_rows
-from models.media import DetectedFace, Media, ReviewState
+from models.media import ERASED_MATCH, DetectedFace, Media, ReviewState
 from models.school import Student, StudentStatus
 
 QUEUE_SIZE = 50
@@ -65,6 +66,32 @@ def queue(session: Session, limit: int = QUEUE_SIZE) -> list[DetectedFace]:
     )
 
 
+QUEUE_VIEW = "review.view"
+
+
+def view_queue(session: Session, actor: Actor, limit: int = QUEUE_SIZE) -> list[DetectedFace]:
+    """The queue for a reviewer to look at: one register entry naming every face and candidate shown (R9)."""
+    faces = queue(session, limit)
+    candidates = [f.student.pseudonym for f in faces if f.student]
+    detail = {"faces": [f.id for f in faces]}
+    audit_service.record_view(session, actor, QUEUE_VIEW, "review_queue", "waiting", candidates, detail)
+    return faces
+
+
+def view_face_picture(session: Session, face: DetectedFace, actor: Actor) -> None:
+    """A face's picture, registered unless it is part of the queue page the reviewer just opened (R9)."""
+    if not audit_service.shown_by_a_view(session, actor, QUEUE_VIEW, "faces", face.id):
+        students = [face.student.pseudonym] if face.student else []
+        audit_service.record_view(session, actor, "face.picture.view", "detected_face", face.id, students)
+
+
+def view_candidate_references(session: Session, student: Student, actor: Actor) -> list[tuple[ReferencePhoto, bytes]]:
+    """A candidate's reference photos, registered unless the queue page just opened showed them (R9)."""
+    if audit_service.shown_by_a_view(session, actor, QUEUE_VIEW, "students", student.pseudonym):
+        return enrolment_service.reference_photos(session, student)
+    return enrolment_service.view_reference_photos(session, student, actor)
+
+
 def is_waiting(face: DetectedFace) -> bool:
     """The same test as the queue's, for one face already loaded."""
     if not face.clearly_visible:
@@ -84,6 +111,8 @@ def resolve_face(
     media row is locked first, so a publication of this photo waits for the review; copies already out
     that the new decision no longer allows are asked to come down (fail closed)."""
     lock_rows(session, Media, [face.media_id])
+    if face.match_status == ERASED_MATCH:
+        raise ReviewRefused("this face is of a student whose data was erased: it stays hidden and is not reviewed")
     if not face.clearly_visible:
         raise ReviewRefused("this face is not clearly visible: it needs no review (R1)")
     if resolution is Resolution.CONFIRM:

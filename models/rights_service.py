@@ -3,7 +3,9 @@
 `export_student` writes one zip: `index.json` describing every stored item about the student,
 and the reference photos as files. `erase_student` removes the student's personal data and
 biometrics and says what it kept and why: the consent events (pseudonymised) that prove what
-was published before was lawful, and the append-only audit register.
+was published before was lawful, and the append-only audit register. The student's faces stay
+hidden in the event media that show other people too; a photo or video in which nobody else is
+clearly visible is deleted, and no file name that may name the student is kept.
 """
 
 import json
@@ -13,17 +15,25 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from models import audit_service, consent_service, enrolment_service, media_service, school_service
+from models import (
+    audit_service,
+    consent_service,
+    decision_service,
+    enrolment_service,
+    media_service,
+    school_service,
+)
 from models.audit import Actor, AuditEvent
 from models.base import utcnow
 from models.consent import ConsentEvent
 from models.consent_state import ConsentState, consent_states
 from models.errors import RecordsError
 from models.links import ConsentLink
-from models.media import DetectedFace, Publication, ReviewState
+from models.media import ERASED_MATCH, DetectedFace, Media, Publication, ReviewState
+from models.processing_service import tracks_file
 from models.school import Guardianship, Student, StudentStatus
 
 NOT_INCLUDED = (
@@ -38,16 +48,19 @@ class ErasureRefused(RecordsError):
 
 @dataclass(frozen=True)
 class Kept:
-    what: str
+    key: str
+    """What was kept; `web.i18n.ERASURE` words it and says why, for staff and parents."""
     count: int
-    why: str
 
 
 @dataclass(frozen=True)
 class ErasureReport:
     pseudonym: str
     removed: dict[str, int]
+    """Counts by what was removed (keys worded in `web.i18n.ERASURE`)."""
     kept: list[Kept]
+    files: tuple[Path, ...] = ()
+    """Files of the deleted media, to remove once the erasure is committed (`remove_files`)."""
 
 
 def export_student(session: Session, student: Student, actor: Actor, destination: Path) -> Path:
@@ -88,17 +101,26 @@ def export_student(session: Session, student: Student, actor: Actor, destination
 
 
 def erase_student(session: Session, student: Student, actor: Actor) -> ErasureReport:
-    """Remove the student's personal data, biometrics and face matches; keep the pseudonymised proof."""
+    """Remove the student's personal data, biometrics and face matches; keep the pseudonymised proof.
+
+    Deleted media leave their files behind until the caller has committed (`remove_files`): a
+    rolled-back erasure must not lose a photo."""
     school_service.lock(session, student)
     if student.status is StudentStatus.ERASED:
         raise ErasureRefused(f"{student.pseudonym} has already been erased")
     _refuse_while_published(session, student)
     now = utcnow()
+    media = _media_of(session, student)
+    renamed = _pseudonymise_file_names(session, student, media)
+    faces = _hide_faces(session, student)
+    deleted = [m for m in media if not _others_visible(m, student) and not _published(session, m)]
     removed = {
-        "reference photos with their templates": enrolment_service.delete_biometrics(session, student),
-        "face matches in event media": _unlink_faces(session, student),
-        "guardians removed entirely": _forget_guardians(session, student),
-        "consent links revoked": session.execute(
+        "reference_photos": enrolment_service.delete_biometrics(session, student),
+        "recognitions": faces,
+        "media_deleted": _delete_media(session, deleted),
+        "file_names": renamed,
+        "guardians": _forget_guardians(session, student),
+        "consent_links": session.execute(
             update(ConsentLink)
             .where(ConsentLink.student_id == student.id, ConsentLink.revoked_at.is_(None))
             .values(revoked_at=now)
@@ -108,10 +130,21 @@ def erase_student(session: Session, student: Student, actor: Actor) -> ErasureRe
         setattr(student, name, None)
     student.status, student.erased_at = StudentStatus.ERASED, now
     session.flush()
-    kept = _kept(session, student)
-    detail = {"removed": removed, "kept": {k.what: k.count for k in kept}}
+    files = _unused_files(session, {m.storage_path for m in deleted})
+    for kept_media in (m for m in media if m not in deleted):
+        decision_service.redecide(session, kept_media, actor, "student erased")
+    kept = _kept(session, student, [m for m in media if m not in deleted])
+    detail = {"removed": removed, "kept": {k.key: k.count for k in kept}}
     audit_service.record(session, actor, "student.erase", "student", student.pseudonym, student.pseudonym, detail)
-    return ErasureReport(student.pseudonym, removed, kept)
+    return ErasureReport(student.pseudonym, removed, kept, files)
+
+
+def remove_files(report: ErasureReport, cache_dir: Path) -> None:
+    """After the erasure is committed: delete the files of the deleted media and their staff views."""
+    for path in report.files:
+        path.unlink(missing_ok=True)
+        for view in cache_dir.glob(f"{path.stem}-*.jpg") if path.stem.isalnum() else ():
+            view.unlink(missing_ok=True)
 
 
 def _refuse_while_published(session: Session, student: Student) -> None:
@@ -129,15 +162,69 @@ def _refuse_while_published(session: Session, student: Student) -> None:
         )
 
 
-def _unlink_faces(session: Session, student: Student) -> int:
-    """The faces stay in the event media, now unknown: no consent, redacted from here on."""
+def _media_of(session: Session, student: Student) -> list[Media]:
+    """The media in which one of the student's faces was found, matched or asked about."""
+    return list(
+        session.scalars(
+            select(Media)
+            .where(Media.id.in_(select(DetectedFace.media_id).where(DetectedFace.student_id == student.id)))
+            .order_by(Media.id)
+        )
+    )
+
+
+def _hide_faces(session: Session, student: Student) -> int:
+    """The student's faces stay in the event media, hidden on every channel and never put to a reviewer."""
     return session.execute(
         update(DetectedFace)
         .where(DetectedFace.student_id == student.id)
         .values(
-            student_id=None, match_status="unknown", distance=None, margin=None, review_state=ReviewState.NOT_NEEDED
+            student_id=None,
+            match_status=ERASED_MATCH,
+            distance=None,
+            margin=None,
+            review_state=ReviewState.NOT_NEEDED,
+            reviewed_by=None,
+            reviewed_at=None,
         )
+        .execution_options(synchronize_session="fetch")
     ).rowcount
+
+
+def _pseudonymise_file_names(session: Session, student: Student, media: list[Media]) -> int:
+    """Name by number every file the student is in, and every file whose name has the student's name in it."""
+    names = [n.lower() for n in (student.first_name, student.last_name) if n and len(n) >= 2]
+    named = [func.lower(Media.filename).contains(n, autoescape=True) for n in names]
+    found = list(session.scalars(select(Media).where(or_(*named)))) if named else []
+    renamed = 0
+    for item in {m.id: m for m in [*media, *found]}.values():
+        pseudonymous = f"{item.kind.value}-{item.id}{Path(item.filename).suffix.lower()}"
+        if item.filename != pseudonymous:
+            item.filename, renamed = pseudonymous, renamed + 1
+    return renamed
+
+
+def _others_visible(media: Media, student: Student) -> bool:
+    """Someone other than the student is clearly visible: the media still has a use without them."""
+    return any(f.clearly_visible and f.match_status != ERASED_MATCH for f in media.faces)
+
+
+def _published(session: Session, media: Media) -> bool:
+    """A publication record points at the media: the school must be able to prove or take down that copy."""
+    return session.scalar(select(func.count()).where(Publication.media_id == media.id)) > 0
+
+
+def _unused_files(session: Session, paths: set[str]) -> tuple[Path, ...]:
+    """The files of deleted media that no other media still uses (one upload can be in two albums)."""
+    used = set(session.scalars(select(Media.storage_path).where(Media.storage_path.in_(paths))))
+    return tuple(file for path in sorted(paths - used) for file in (Path(path), tracks_file(Path(path))))
+
+
+def _delete_media(session: Session, media: list[Media]) -> int:
+    for item in media:
+        session.delete(item)
+    session.flush()
+    return len(media)
 
 
 def _forget_guardians(session: Session, student: Student) -> int:
@@ -154,26 +241,19 @@ def _forget_guardians(session: Session, student: Student) -> int:
     return forgotten
 
 
-def _kept(session: Session, student: Student) -> list[Kept]:
+def _kept(session: Session, student: Student, media: list[Media]) -> list[Kept]:
+    """What stays; `web.i18n.ERASURE` says what each is and why it stays, in Dutch and English."""
+
     def count(query: Any) -> int:
         return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
+    published = [m for m in media if _published(session, m)]
     return [
-        Kept(
-            "consent events",
-            count(select(ConsentEvent.id).where(ConsentEvent.student_id == student.id)),
-            "they prove that what was published before had consent (R4); they now name only the pseudonym",
-        ),
-        Kept(
-            "consent links (revoked)",
-            count(select(ConsentLink.id).where(ConsentLink.student_id == student.id)),
-            "consent events given through a link refer to it; a revoked link opens nothing",
-        ),
-        Kept(
-            "audit register entries",
-            count(select(AuditEvent.id).where(AuditEvent.subject == student.pseudonym)),
-            "the register of who saw or changed what (R9) is append-only and names only the pseudonym",
-        ),
+        Kept("media_with_others", len([m for m in media if m not in published])),
+        Kept("media_published", len(published)),
+        Kept("consent_events", count(select(ConsentEvent.id).where(ConsentEvent.student_id == student.id))),
+        Kept("consent_links", count(select(ConsentLink.id).where(ConsentLink.student_id == student.id))),
+        Kept("audit_entries", count(select(AuditEvent.id).where(audit_service.about(student.pseudonym)))),
     ]
 
 

@@ -24,6 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from models.errors import RecordsError
+from models.plain_text import NameRefused, refuse_control_characters
 
 REQUIRED = ("student_number", "first_name", "last_name", "birth_date", "group")
 OPTIONAL = ("student_email",)
@@ -111,6 +112,11 @@ def _row(line: int, record: dict[str, str | None], guardian_slots: list[int], to
     value = {key: (text or "").strip() for key, text in record.items() if key is not None}
     if None in record:
         raise ValueError("more fields than columns in the header")
+    for name, text in value.items():
+        try:
+            refuse_control_characters(name, text)
+        except NameRefused as refusal:
+            raise ValueError(str(refusal)) from None
     for name in REQUIRED:
         if not value[name]:
             raise ValueError(f"{name} is empty")

@@ -24,6 +24,7 @@ from models.audit import Actor, ActorRole
 from models.base import utcnow
 from models.database import settings_of
 from models.errors import NotFound, RecordsError
+from models.plain_text import refuse_control_characters
 from models.staff import StaffRole, StaffSession, User
 
 FIRST_ADMIN = "admin"
@@ -55,7 +56,8 @@ def staff_actor(user: User) -> Actor:
 def create_user(
     session: Session, username: str, display_name: str, role: StaffRole, password: str, actor: Actor
 ) -> User:
-    username = username.strip().lower()
+    username = refuse_control_characters("the username", username).strip().lower()
+    refuse_control_characters("the name", display_name)
     if not username or session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"the username {username!r} is empty or taken")
     user = User(username=username, display_name=display_name.strip() or username, role=role)

@@ -29,6 +29,8 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 """No referrer: a consent link's token must never leak to another site through a click."""
+HSTS = "max-age=31536000"
+"""Over https, browsers must never come back over plain http (a login or a child's photo in the clear)."""
 
 
 def create_app(settings: AppSettings | None = None, factory: sessionmaker[Session] | None = None) -> FastAPI:
@@ -54,6 +56,8 @@ def create_app(settings: AppSettings | None = None, factory: sessionmaker[Sessio
 async def _security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
     response = await call_next(request)
     response.headers.update(SECURITY_HEADERS)
+    if request.url.scheme == "https":  # uvicorn trusts X-Forwarded-Proto only from its forwarded_allow_ips
+        response.headers["Strict-Transport-Security"] = HSTS
     if not request.url.path.startswith("/static/"):
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mediacheck.check import PhotoChecker
-from mediacheck.config import AppSettings
+from mediacheck.config import AppSettings, private_folder
 from models import enrolment_service, staff_service
 from models.audit import Actor, ActorRole
 from models.database import make_engine, schema_revision, session_factory, upgrade
@@ -73,6 +73,7 @@ def register(app: typer.Typer) -> None:
 
 def _prepare_database(settings: AppSettings) -> sessionmaker[Session]:
     """Bring the schema up to date on start: the app refuses any other, and a newcomer should not have to."""
+    private_folder(settings.data_dir)
     engine = make_engine(settings.database_url)
     before = schema_revision(engine)
     upgrade(engine)

@@ -6,6 +6,8 @@ texts themselves (R4) come from the records, in the language chosen, never from 
 
 from fastapi import Request
 
+from models.rights_service import ErasureReport
+
 LANGUAGES = ("nl", "en")
 DEFAULT = "nl"
 COOKIE = "mc_lang"
@@ -91,6 +93,73 @@ WORDS: dict[str, dict[str, str]] = {
         "privacy": "Only the school sees your choices. Every change is recorded with its time.",
     },
 }
+
+
+ERASURE: dict[str, dict[str, str]] = {
+    "nl": {
+        "title": "Wat de school heeft gewist en wat bewaard blijft",
+        "removed": "Gewist",
+        "kept": "Bewaard, en waarom",
+        "removed.reference_photos": "portretfoto's voor gezichtsherkenning, met wat daaruit berekend is",
+        "removed.recognitions": "keer dat de leerling op een foto of video herkend was",
+        "removed.media_deleted": "foto's en video's waarop verder niemand duidelijk te zien is",
+        "removed.file_names": "bestandsnamen die konden zeggen wie erop staat (nu alleen een nummer)",
+        "removed.guardians": "ouders of verzorgers zonder ander kind op school (naam en e-mailadres)",
+        "removed.consent_links": "persoonlijke toestemmingslinks, nu uitgeschakeld",
+        "kept.media_with_others": "foto's en video's waarop ook anderen staan",
+        "why.media_with_others": "er staan ook andere kinderen op. Het gezicht van de leerling wordt daarop altijd "
+        "onherkenbaar gemaakt, is niet meer aan de leerling gekoppeld, en de bestandsnaam zegt niet meer wie "
+        "erop staat.",
+        "kept.media_published": "foto's en video's die gepubliceerd zijn",
+        "why.media_published": "de school moet kunnen laten zien wat zij publiceerde en een kopie die nog online "
+        "staat kunnen weghalen. Het gezicht van de leerling wordt daarop altijd onherkenbaar gemaakt.",
+        "kept.consent_events": "toestemmingskeuzes",
+        "why.consent_events": "ze bewijzen dat de school toestemming had voor wat zij eerder publiceerde. Er "
+        "staat nu een code in plaats van de naam van de leerling.",
+        "kept.consent_links": "uitgeschakelde toestemmingslinks",
+        "why.consent_links": "de keuzes die via een link zijn gemaakt verwijzen ernaar; een uitgeschakelde link "
+        "opent niets meer.",
+        "kept.audit_entries": "regels in het logboek van wie wat heeft bekeken of veranderd",
+        "why.audit_entries": "de school moet dit logboek bewaren en mag het niet veranderen. Er staat een code "
+        "in, niet de naam van de leerling.",
+    },
+    "en": {
+        "title": "What the school erased and what it keeps",
+        "removed": "Erased",
+        "kept": "Kept, and why",
+        "removed.reference_photos": "reference photos with their templates for face recognition",
+        "removed.recognitions": "times the student was recognised in a photo or video",
+        "removed.media_deleted": "photos and videos in which nobody else is clearly visible",
+        "removed.file_names": "file names that could say who is in the photo (now only a number)",
+        "removed.guardians": "parents or guardians with no other child at the school (name and email)",
+        "removed.consent_links": "personal consent links, now switched off",
+        "kept.media_with_others": "photos and videos that also show other people",
+        "why.media_with_others": "other children are in them too. The student's face is always made "
+        "unrecognisable in them, is no longer linked to the student, and the file name no longer says who is "
+        "in them.",
+        "kept.media_published": "photos and videos that were published",
+        "why.media_published": "the school must be able to show what it published and take down a copy that is "
+        "still online. The student's face is always made unrecognisable in them.",
+        "kept.consent_events": "consent choices",
+        "why.consent_events": "they prove that the school had permission for what it published before. They "
+        "now carry a code instead of the student's name.",
+        "kept.consent_links": "switched-off consent links",
+        "why.consent_links": "the choices made through a link refer to it; a switched-off link opens nothing.",
+        "kept.audit_entries": "entries in the log of who saw or changed what",
+        "why.audit_entries": "the school must keep this log and may not change it. It carries a code, not the "
+        "student's name.",
+    },
+}
+"""The erasure summary (R12), for staff to read and to give to the parent or student in their language."""
+
+
+def erasure_summary(report: ErasureReport, lang: str) -> dict[str, list[str]]:
+    """The summary's lines in `lang`: what was erased, and what was kept with why."""
+    words = ERASURE[lang]
+    return {
+        "removed": [f"{count} {words[f'removed.{key}']}" for key, count in report.removed.items()],
+        "kept": [f"{k.count} {words[f'kept.{k.key}']}: {words[f'why.{k.key}']}" for k in report.kept],
+    }
 
 
 def language(request: Request) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from mediacheck.imaging import open_view
+from mediacheck.imaging import clean_jpeg, open_view
 from mediacheck.video import load_tracks, still
 from models.media import Media, MediaKind
 from models.processing_service import tracks_file
@@ -36,7 +36,7 @@ def staff_view(media: Media, cache_dir: Path, long_side: int, max_pixels: int) -
     upright.thumbnail((long_side, long_side))
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part")
-    upright.save(partial, "JPEG", quality=85)
+    partial.write_bytes(clean_jpeg(upright))
     partial.replace(target)
     return target
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from mediacheck.config import AppSettings
+from mediacheck.config import AppSettings, private_folder
 
 
 def worker_command(
@@ -82,7 +82,7 @@ def _ready_settings() -> AppSettings:
     from models.database import SchemaOutOfDate, check_schema, make_engine
 
     settings = AppSettings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(settings.data_dir)
     engine = make_engine(settings.database_url)
     try:
         check_schema(engine)

@@ -93,7 +93,7 @@ def test_an_administrator_session_from_import_to_erasure(run: Run, tmp_path: Pat
     run("export", "1001", "--out", str(tmp_path / "sanne.zip"))
     assert "index.json" in zipfile.ZipFile(tmp_path / "sanne.zip").namelist()
     erased = run("erase", "1001", "--yes")
-    assert "removed 1 reference photos with their templates" in erased and "kept 2 consent events" in erased
+    assert "removed 1 reference photos with their templates" in erased and "kept 2 consent choices" in erased
     register = run("audit", "--since", "2025-01-01")
     for action in ("student.create", "consent.grant", "consent.view", "reference_photo.add", "student.erase"):
         assert action in register

@@ -18,6 +18,7 @@ from mediacheck.config import AppSettings
 from models.database import make_engine, upgrade
 from tests.records.conftest import POSTGRES_URL, fresh_postgres_schema
 from tests.services.require import require
+from tests.web.inprocess import LocalApp, local_app
 from tests.web.school import School, build_school
 from tests.web.servers import Server, running_app
 
@@ -66,6 +67,13 @@ def seeded_app(
     settings = AppSettings(data_dir=folder / "data", database_url=database_url)
     with running_app(settings, folder / "serve.log", "--no-worker") as server:
         yield server, build_school(settings, web_checker, folder)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def local(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LocalApp]:
+    """The app in this process on a fresh database of each engine (see `tests.web.inprocess`)."""
+    with local_app(request.param, tmp_path) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from web.auth import (
     current_staff,
     set_cookie,
 )
-from web.pages import render
+from web.pages import redirect_saying, render
 from web.state import transaction, web_state
 
 router = APIRouter(tags=["login"])
@@ -104,7 +104,7 @@ def change_password(
         if found is None:
             raise NotLoggedIn
         staff_service.change_password(session, found, current_password, new_password)
-    return RedirectResponse("/account/password?done=password changed; your other sessions have ended", status_code=303)
+    return redirect_saying(request, "/account/password", "password changed; your other sessions have ended")
 
 
 @router.get("/")

@@ -9,19 +9,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from mediacheck.imaging import ImageError
 from mediacheck.policy import ChannelDecision
-from models import album_service, audit_service, decision_service, publication_service, review_service
+from models import album_service, decision_service, media_service, publication_service, review_service
 from models.channels import Channel
 from models.errors import NotFound, RecordsError
 from models.media import LIVE_PUBLICATION, Media, Publication, PublicationState
 from web import tasks
 from web.auth import PUBLISH, REVIEW, Staff, allow
-from web.pages import render
+from web.pages import redirect_saying, render
 from web.state import transaction, web_state
 
 router = APIRouter(tags=["publishing"])
@@ -63,7 +63,7 @@ async def publish_selection(request: Request, album_id: int, staff: Publisher) -
     done = f"{len(queued)} queued for publication on {channel}"
     if skipped:
         done += f"; {len(skipped)} not publishable there now and skipped"
-    return RedirectResponse(f"/library/albums/{album_id}?done={done}", status_code=303)
+    return redirect_saying(request, f"/library/albums/{album_id}", done)
 
 
 @router.get("/media/{media_id}")
@@ -71,8 +71,7 @@ def photo_page(request: Request, media_id: int, staff: PhotoViewer) -> Response:
     with transaction(request) as session:
         media = _media(session, media_id)
         decisions = decision_service.current_decisions(session, media)
-        for pseudonym in sorted({f.student.pseudonym for f in media.faces if f.student}):
-            audit_service.record(session, staff.actor, "face.view", "media", media.id, pseudonym)
+        media_service.view_media(session, media, staff.actor)
         faces = [(face, review_service.is_waiting(face)) for face in media.faces]
         publications = _publications(session, media.id)
         channels = _channels(session)
@@ -94,8 +93,10 @@ def preview(request: Request, media_id: int, channel: str, staff: Publisher) -> 
     video, a still of its copy."""
     state = web_state(request)
     with transaction(request) as session:
+        media = _media(session, media_id)
+        media_service.view_preview(session, media, staff.actor)
         try:
-            rendered = decision_service.render(session, _media(session, media_id), channel, state.checker())
+            rendered = decision_service.render(session, media, channel, state.checker())
         except ImageError as error:  # a video whose tracks or frames cannot be read: it goes nowhere either
             raise NotFound(f"no preview: {error}") from None
     if rendered is None:
@@ -136,7 +137,7 @@ def unpublish(request: Request, publication_id: int, staff: Publisher) -> Respon
             raise NotFound("no such live publication")
         publication_service.unpublish_by_staff(session, publication_id, staff.actor)
     tasks.take_down(publication_id)
-    return RedirectResponse("/publications?done=takedown queued", status_code=303)
+    return redirect_saying(request, "/publications", "takedown queued")
 
 
 @router.post("/publications/{publication_id}/removed-by-hand")
@@ -144,7 +145,7 @@ def removed_by_hand(request: Request, publication_id: int, staff: Publisher) -> 
     """Staff removed a copy the worker cannot reach (the channel never confirmed its id): record it (R5)."""
     with transaction(request) as session:
         publication_service.removed_by_hand(session, publication_id, staff.actor)
-    return RedirectResponse("/publications?done=recorded as removed by hand", status_code=303)
+    return redirect_saying(request, "/publications", "recorded as removed by hand")
 
 
 def _publishable(

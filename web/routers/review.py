@@ -1,23 +1,23 @@
 """The review queue: each unsure or unknown clearly visible face, its candidate student with their
 reference photos, and confirm / another student / not a student / unknown person (R11a, R15)."""
 
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from PIL import Image, ImageOps
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import enrolment_service, review_service
+from mediacheck.imaging import clean_jpeg
+from models import review_service
 from models.biometrics import ReferencePhoto
 from models.errors import NotFound
 from models.media import DetectedFace
 from models.review_service import Resolution
 from models.school import Student, StudentStatus
 from web.auth import REVIEW, Staff, allow
-from web.pages import render
+from web.pages import redirect_saying, render
 from web.state import transaction
 
 router = APIRouter(tags=["review"])
@@ -28,7 +28,7 @@ CROP_MARGIN = 0.35
 @router.get("/review")
 def queue_page(request: Request, staff: Reviewer) -> Response:
     with transaction(request) as session:
-        faces = review_service.queue(session)
+        faces = review_service.view_queue(session, staff.actor)
         candidates = {f.student.id: f.student for f in faces if f.student}
         references = {sid: _reference_ids(session, sid) for sid in candidates}
         students = _active_students(session)
@@ -48,7 +48,7 @@ def resolve(
         student = session.get(Student, student_id) if student_id else None
         decisions = review_service.resolve_face(session, face, resolution, staff.actor, student)
     summary = ", ".join(f"{channel}: {d.status.value}" for channel, d in decisions.items())
-    return RedirectResponse(f"/review?done=decided again — {summary}", status_code=303)
+    return redirect_saying(request, "/review", f"decided again — {summary}")
 
 
 @router.get("/review/faces/{face_id}/crop")
@@ -56,6 +56,7 @@ def face_crop(request: Request, face_id: int, staff: Reviewer) -> Response:
     """The face with some margin, upright, without metadata."""
     with transaction(request) as session:
         face = _face(session, face_id)
+        review_service.view_face_picture(session, face, staff.actor)
         path = face.media.storage_path
         box = (face.left, face.top, face.right, face.bottom)
     with Image.open(path) as image:
@@ -64,9 +65,7 @@ def face_crop(request: Request, face_id: int, staff: Reviewer) -> Response:
     margin = int(max(right - left, bottom - top) * CROP_MARGIN)
     crop = upright.crop((left - margin, top - margin, right + margin, bottom + margin))
     crop.thumbnail((240, 240))
-    buffer = io.BytesIO()
-    crop.save(buffer, "JPEG", quality=85)
-    return Response(buffer.getvalue(), media_type="image/jpeg")
+    return Response(clean_jpeg(crop), media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/review/students/{student_id}/references/{reference_id}")
@@ -76,9 +75,9 @@ def reference_photo(request: Request, student_id: int, reference_id: int, staff:
         student = session.get(Student, student_id)
         if student is None:
             raise NotFound("no such student")
-        photos = dict(
-            (r.id, (r, image)) for r, image in enrolment_service.view_reference_photos(session, student, staff.actor)
-        )
+        photos = {
+            r.id: (r, image) for r, image in review_service.view_candidate_references(session, student, staff.actor)
+        }
     if reference_id not in photos:
         raise NotFound("no such reference photo")
     reference, image = photos[reference_id]

@@ -93,7 +93,7 @@ def _view(request: Request, media_id: int, staff: Staff, long_side: int) -> Resp
         media = _visible_media(session, media_id, staff)
         max_pixels = policy_service.check_settings(session).max_pixels
     path = staff_view(media, web_state(request).cache_dir, long_side, max_pixels)
-    return FileResponse(path or PLACEHOLDER, headers={"Cache-Control": "private, max-age=3600"})
+    return FileResponse(path or PLACEHOLDER, headers={"Cache-Control": "no-store"})  # not in a shared browser
 
 
 def _visible_album(request: Request, album_id: int, staff: Staff) -> Album:

@@ -4,13 +4,13 @@ new password for someone who forgot theirs, forget the failed logins that slow a
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from models import staff_service
 from models.errors import NotFound
 from models.staff import StaffRole, User
-from web.pages import render
+from web.pages import redirect_saying, render
 from web.routers.admin.common import Admin
 from web.state import transaction
 
@@ -35,7 +35,7 @@ def create_account(
 ) -> Response:
     with transaction(request) as session:
         user = staff_service.create_user(session, username, display_name, role, password, staff.actor)
-    return RedirectResponse(f"/admin/staff?done=account {user.username} created", status_code=303)
+    return redirect_saying(request, "/admin/staff", f"account {user.username} created")
 
 
 @router.post("/staff/{user_id}/active")
@@ -44,7 +44,7 @@ def set_active(request: Request, user_id: int, staff: Admin, active: Annotated[b
         user = _account(session, user_id)
         staff_service.set_active(session, user, active, staff.actor)
     state = "reactivated" if active else "deactivated"
-    return RedirectResponse(f"/admin/staff?done=account {user.username} {state}", status_code=303)
+    return redirect_saying(request, "/admin/staff", f"account {user.username} {state}")
 
 
 @router.post("/staff/{user_id}/password")
@@ -53,7 +53,7 @@ def reset_password(request: Request, user_id: int, staff: Admin, new_password: A
     with transaction(request) as session:
         user = _account(session, user_id)
         staff_service.reset_password(session, user, new_password, staff.actor)
-    return RedirectResponse(f"/admin/staff?done=new password set for {user.username}", status_code=303)
+    return redirect_saying(request, "/admin/staff", f"new password set for {user.username}")
 
 
 @router.post("/staff/{user_id}/unlock")
@@ -61,7 +61,7 @@ def unlock(request: Request, user_id: int, staff: Admin) -> Response:
     with transaction(request) as session:
         user = _account(session, user_id)
         staff_service.unlock(session, user, staff.actor)
-    return RedirectResponse(f"/admin/staff?done=failed logins of {user.username} forgotten", status_code=303)
+    return redirect_saying(request, "/admin/staff", f"failed logins of {user.username} forgotten")
 
 
 def _account(session: Session, user_id: int) -> User:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from models import consent_service, link_service
 from models.consent_state import ConsentState, purposes
+from models.plain_text import spreadsheet_cell
 from models.school import Group, Student, StudentStatus
 from models.school_service import school_year_of
 from web.pages import render
@@ -100,7 +101,7 @@ def _group_names(session: Session) -> list[str]:
 
 def _csv(lines: list[list[str]], filename: str) -> Response:
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(lines)
+    csv.writer(buffer).writerows([[spreadsheet_cell(cell) for cell in line] for line in lines])
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
     headers = {"Content-Disposition": f'attachment; filename="{safe}"'}
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ from models.channels import Channel
 from models.policy import PolicyVersion
 from models.policy_service import PolicyError
 from web import tasks
-from web.pages import render
+from web.pages import redirect_saying, render
 from web.routers.admin.common import Admin, start_of, today
 from web.state import transaction
 
@@ -44,7 +44,7 @@ async def adopt(request: Request, staff: Admin) -> Response:
     form = {key: str(value) for key, value in (await request.form()).items()}
     number = await run_in_threadpool(_adopt, request, staff, form)
     tasks.policy_changed()
-    return RedirectResponse(f"/admin/policy?done=policy version {number} adopted", status_code=303)
+    return redirect_saying(request, "/admin/policy", f"policy version {number} adopted")
 
 
 def _adopt(request: Request, staff: Admin, form: dict[str, str]) -> int:

@@ -9,13 +9,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from starlette.background import BackgroundTask
 
 from mediacheck.gallery import EnrolmentError
-from models import consent_service, enrolment_service, link_service, rights_service
+from models import audit_service, consent_service, enrolment_service, link_service, rights_service
 from models.base import utcnow
 from models.biometrics import ReferencePhoto
 from models.channels import Channel
@@ -27,8 +27,8 @@ from models.links import ConsentLink
 from models.roster_csv import RosterError, parse_roster
 from models.school import Group, Guardian, Student
 from models.school_service import import_roster
-from web import tasks
-from web.pages import render
+from web import i18n, tasks
+from web.pages import redirect_saying, render
 from web.routers.admin.common import Admin, noon_of, today
 from web.state import transaction, web_state
 
@@ -75,7 +75,7 @@ def paper_consent(
         act(session, student, purpose, decider, ConsentMeans.PAPER, staff.actor, at=at)
         channels = list(session.scalars(select(Channel.key).where(Channel.active.is_(True))))
     tasks.consent_changed(student_id, [purpose], channels)
-    return RedirectResponse(f"/admin/students/{student_id}?done=paper consent recorded", status_code=303)
+    return redirect_saying(request, f"/admin/students/{student_id}", "paper consent recorded")
 
 
 @router.post("/students/{student_id}/enrol")
@@ -94,7 +94,7 @@ async def enrol(request: Request, student_id: int, staff: Admin, photos: list[Up
 def revoke_links(request: Request, student_id: int, staff: Admin) -> Response:
     with transaction(request) as session:
         revoked = link_service.revoke_links(session, _student(session, student_id), staff.actor)
-    return RedirectResponse(f"/admin/students/{student_id}?done={revoked} link(s) revoked", status_code=303)
+    return redirect_saying(request, f"/admin/students/{student_id}", f"{revoked} link(s) revoked")
 
 
 @router.post("/students/{student_id}/export")
@@ -117,7 +117,9 @@ def erase(request: Request, student_id: int, staff: Admin, confirm: Annotated[st
             error = "Type the student number to confirm the erasure."
             return _student_page(request, session, student, staff, error=error, status=400)
         report = rights_service.erase_student(session, student, staff.actor)
-        return render(request, "admin/erased.html", report=report)
+    rights_service.remove_files(report, web_state(request).cache_dir)
+    summaries = {lang: i18n.erasure_summary(report, lang) for lang in ("en", "nl")}
+    return render(request, "admin/erased.html", report=report, summaries=summaries, words=i18n.ERASURE)
 
 
 def _import(request: Request, staff: Admin, raw: bytes, complete: bool) -> Response:
@@ -142,7 +144,7 @@ def _enrol(request: Request, student_id: int, staff: Admin, paths: list[Path]) -
         with transaction(request) as session:
             student = _student(session, student_id)
             return _student_page(request, session, student, staff, error=f"Not enrolled: {refusal}", status=400)
-    return RedirectResponse(f"/admin/students/{student_id}?done={len(stored)} reference photo(s) enrolled", 303)
+    return redirect_saying(request, f"/admin/students/{student_id}", f"{len(stored)} reference photo(s) enrolled")
 
 
 def _students_page(
@@ -156,6 +158,8 @@ def _students_page(
     if group:
         query = query.join(Group, Group.id == Student.group_id).where(Group.name == group)
     students = session.scalars(query).all()
+    shown = [s.pseudonym for s in students]
+    audit_service.record_view(session, request.state.staff.actor, "student.list.view", "student", "list", shown)
     groups = sorted(set(session.scalars(select(Group.name))))
     return render(request, "admin/students.html", status, students=students, groups=groups, group=group, **context)
 
