@@ -35,10 +35,15 @@ def staff_view(media: Media, cache_dir: Path, long_side: int) -> Path | None:
     return target
 
 
+def upright_photo(path: Path) -> Image.Image:
+    """The photo in RGB, turned upright as the check saw it (face boxes are in these pixels)."""
+    with Image.open(path) as image:
+        return ImageOps.exif_transpose(image).convert("RGB")
+
+
 def _picture(media: Media) -> Image.Image:
     path = Path(media.storage_path)
     if media.kind is MediaKind.PHOTO:
-        with Image.open(path) as image:
-            return ImageOps.exif_transpose(image).convert("RGB")
+        return upright_photo(path)
     tracks = load_tracks(tracks_file(path)) if tracks_file(path).exists() else []
     return Image.fromarray(still(path, tracks, [], "pixelate"))
