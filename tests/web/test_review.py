@@ -6,7 +6,6 @@ photo, reviewers see only the candidates' reference photos. Video faces have pic
 
 import io
 import itertools
-import shutil
 from datetime import date
 from pathlib import Path
 from urllib.parse import unquote
@@ -18,17 +17,14 @@ from PIL import Image
 from sqlalchemy import select
 
 from mediacheck.check import PhotoChecker
-from models import album_service, processing_service
-from models.audit import Actor, ActorRole, AuditEvent
+from models.audit import AuditEvent
 from models.channels import Channel
-from models.database import make_engine, session_factory
 from models.decision_service import current_decisions
-from models.media import ChannelDecision, ClaimState, DetectedFace, Media, ReviewClaim, ReviewState
-from models.school_service import find_student
-from tests.samples import EVENTS
+from models.media import ChannelDecision, ClaimState, DetectedFace, Media, ReviewClaim
 from tests.video_clips import stage_clip
 from tests.web.audiences import clients, csrf_token
 from tests.web.database import records
+from tests.web.review_faces import checked_file, checked_photo, set_match
 from tests.web.school import School
 from tests.web.servers import Server
 
@@ -100,8 +96,8 @@ def test_r15_overruling_a_confident_match_is_a_claim_that_counts_only_once_an_ad
     """A face matched with distance 0.05 to Noor (no consent) tagged as Sanne (public consent) stays
     hidden until an administrator, not the reviewer, approves; both names go into the register."""
     server, school = seeded_app
-    media_id, faces = _photo(server, web_checker, tmp_path, "obama_and_biden.jpg")
-    _set_match(server, faces[0], "1003", matched=True)
+    media_id, faces = checked_photo(server, web_checker, tmp_path, "obama_and_biden.jpg")
+    set_match(server, faces[0], "1003", matched=True)
     with clients(server, school) as audience:
         reviewer, admin = audience["reviewer"], audience["admin"]
         answer = _answer(reviewer, faces[0], "other_student", school.ids["student_id"])
@@ -123,7 +119,7 @@ def test_r15_an_administrator_cannot_approve_their_own_claim(
     seeded_app: tuple[Server, School], web_checker: PhotoChecker, tmp_path: Path
 ) -> None:
     server, school = seeded_app
-    media_id, faces = _photo(server, web_checker, tmp_path, "obama_and_biden.jpg")
+    media_id, faces = checked_photo(server, web_checker, tmp_path, "obama_and_biden.jpg")
     with clients(server, school) as audience:
         admin = audience["admin"]
         assert _answer(admin, faces[1], "other_student", school.ids["student_id"]).status_code == 303
@@ -138,9 +134,9 @@ def test_r15_one_student_cannot_be_two_faces_of_the_same_photo(
 ) -> None:
     """Face 1 is Sanne, confirmed; face 2, unsure with Sanne as candidate, cannot be confirmed as her too."""
     server, school = seeded_app
-    media_id, faces = _photo(server, web_checker, tmp_path, "obama_and_biden.jpg")
-    _set_match(server, faces[0], "1001", matched=False)
-    _set_match(server, faces[1], "1001", matched=False)
+    media_id, faces = checked_photo(server, web_checker, tmp_path, "obama_and_biden.jpg")
+    set_match(server, faces[0], "1001", matched=False)
+    set_match(server, faces[1], "1001", matched=False)
     with clients(server, school) as audience:
         reviewer = audience["reviewer"]
         assert _answer(reviewer, faces[0], "confirm").status_code == 303
@@ -157,7 +153,7 @@ def test_r15_not_a_face_is_said_in_words_and_still_hidden(
 ) -> None:
     """One person saying "not a face" cannot publish a face: it leaves the queue but stays hidden."""
     server, school = seeded_app
-    media_id, faces = _photo(server, web_checker, tmp_path, "obama_and_biden.jpg")
+    media_id, faces = checked_photo(server, web_checker, tmp_path, "obama_and_biden.jpg")
     with clients(server, school) as audience:
         reviewer = audience["reviewer"]
         assert _answer(reviewer, faces[0], "not_a_face").status_code == 303
@@ -171,8 +167,8 @@ def test_r9_reviewers_see_reference_photos_of_the_faces_candidates_only(
     seeded_app: tuple[Server, School], web_checker: PhotoChecker, tmp_path: Path
 ) -> None:
     server, school = seeded_app
-    _, faces = _photo(server, web_checker, tmp_path, "obama_and_biden.jpg")
-    _set_match(server, faces[0], "1001", matched=False)
+    _, faces = checked_photo(server, web_checker, tmp_path, "obama_and_biden.jpg")
+    set_match(server, faces[0], "1001", matched=False)
     reference, student = school.ids["reference_id"], school.ids["student_id"]
     with clients(server, school) as audience:
         reviewer = audience["reviewer"]
@@ -190,7 +186,7 @@ def test_a_video_faces_picture_is_cut_from_the_frame_it_was_seen_at(
 ) -> None:
     server, school = seeded_app
     clip = stage_clip(tmp_path / "clip.mp4", sound=None)
-    _, faces = _checked(server, web_checker, tmp_path, clip.path)
+    _, faces = checked_file(server, web_checker, tmp_path, clip.path)
     assert faces, "the staged clip has faces"
     with clients(server, school) as audience:
         pictures = [audience["reviewer"].get(f"/review/faces/{face}/crop") for face in faces]
@@ -202,46 +198,6 @@ def test_a_video_faces_picture_is_cut_from_the_frame_it_was_seen_at(
 
 
 HTML = {"Accept": "text/html"}
-TEACHER = Actor(ActorRole.STAFF, "teacher")
-SYSTEM = Actor(ActorRole.SYSTEM, "test")
-
-
-def _photo(server: Server, checker: PhotoChecker, folder: Path, name: str) -> tuple[int, list[int]]:
-    incoming = folder / name
-    shutil.copyfile(EVENTS / name, incoming)
-    return _checked(server, checker, folder, incoming)
-
-
-def _checked(server: Server, checker: PhotoChecker, folder: Path, incoming: Path) -> tuple[int, list[int]]:
-    """The file in an album of its own, checked by the worker's own step; its clearly visible faces."""
-    with records(server) as session:
-        album = album_service.create_album(session, f"Review {folder.name}", None, None, TEACHER)
-        media_dir = server.settings.data_dir / "media"
-        media_id = album_service.add_upload(session, album, incoming.name, incoming, media_dir, TEACHER).id
-    engine = make_engine(server.settings.database_url)
-    try:
-        processing_service.process(session_factory(server.settings, engine), checker, media_id, SYSTEM)
-    finally:
-        engine.dispose()
-    with records(server) as session:
-        faces = session.scalars(
-            select(DetectedFace.id)
-            .where(DetectedFace.media_id == media_id, DetectedFace.clearly_visible)
-            .order_by(DetectedFace.position)
-        ).all()
-    return media_id, list(faces)
-
-
-def _set_match(server: Server, face_id: int, student_number: str, matched: bool) -> None:
-    """What the matcher would have recorded: a confident match (distance 0.05), or unsure with a candidate."""
-    with records(server) as session:
-        face = session.get(DetectedFace, face_id)
-        face.student = find_student(session, student_number)
-        face.distance, face.margin = (0.05, 0.3) if matched else (0.5, 0.01)
-        face.match_status = "matched" if matched else "unsure"
-        face.review_state = ReviewState.NOT_NEEDED if matched else ReviewState.PENDING
-
-
 def _answer(
     client: httpx.Client, face_id: int, resolution: str, student_id: str | None = None, headers: dict | None = None
 ) -> httpx.Response:
