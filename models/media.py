@@ -27,7 +27,7 @@ class ReviewState(StrEnum):
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
     TAGGED = "tagged"
-    """Staff named the student by hand (R11a); counts as a match."""
+    """Staff named the student by hand and an administrator approved the claim (R11a); counts as a match."""
 
 
 class MediaState(StrEnum):

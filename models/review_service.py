@@ -207,15 +207,17 @@ def _replace_claims(face: DetectedFace, actor: Actor) -> None:
 
 
 def _refuse_second_face(face: DetectedFace, student: Student) -> None:
-    """One student is one face of a photo: a second would let another child's face pass as theirs."""
+    """One student is one face of a photo: a second would let another child's face pass as theirs.
+    A video's faces are its tracks; one child seen twice stays hidden the second time (fail closed)."""
+    kind = face.media.kind.value
     for other in face.media.faces:
         named = other.review_state in _NAMED_BY_A_PERSON or (
             other.review_state is ReviewState.NOT_NEEDED and other.match_status == MatchStatus.MATCHED.value
         )
         if other.id != face.id and other.student_id == student.id and named:
             raise ReviewRefused(
-                f"{student.name} is already face {other.position + 1} of this {face.media.kind.value}: "
-                "one student cannot be two faces of the same photo"
+                f"{student.name} is already face {other.position + 1} of this {kind}: "
+                f"one student cannot be two faces of the same {kind}"
             )
 
 

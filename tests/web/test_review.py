@@ -105,7 +105,10 @@ def test_r15_overruling_a_confident_match_is_a_claim_that_counts_only_once_an_ad
         assert faces[0] in _hidden(server, media_id, "public"), "a claim alone publishes nobody (R15)"
         claim_id = _pending_claim(server, faces[0])
         assert reviewer.post(f"/review/claims/{claim_id}/approve", data=_csrf(reviewer)).status_code == 403
-        assert "Sanne" in admin.get("/review", headers=HTML).text, "the administrator sees the claim"
+        claimed_reference = f"/review/faces/{faces[0]}/references/{school.ids['reference_id']}"
+        assert claimed_reference in admin.get("/review", headers=HTML).text, "the administrator compares"
+        assert admin.get(claimed_reference).status_code == 200
+        assert reviewer.get(claimed_reference).status_code == 404, "Sanne is no candidate of the matcher's"
         approved = admin.post(f"/review/claims/{claim_id}/approve", data=_csrf(admin))
         assert approved.status_code == 303, approved.text
     assert faces[0] not in _hidden(server, media_id, "public"), "approved, the claim counts like a match (R11a)"

@@ -32,7 +32,7 @@ def queue_page(request: Request, staff: Reviewer) -> Response:
         claims = review_service.pending_claims(session) if staff.may(ADMIN) else []
         claimed = {c.face_id: c for c in session.scalars(_pending_claims_of(faces))}
         references = {f.id: _reference_ids(session, review_service.candidates(f, False)) for f in faces}
-        references |= {c.face_id: _reference_ids(session, [c.student]) for c in claims}
+        claim_references = {c.id: _reference_ids(session, [c.student]) for c in claims}
         students = _active_students(session)
         return render(
             request,
@@ -41,6 +41,7 @@ def queue_page(request: Request, staff: Reviewer) -> Response:
             claims=claims,
             claimed=claimed,
             references=references,
+            claim_references=claim_references,
             students=students,
         )
 
