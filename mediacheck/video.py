@@ -195,6 +195,22 @@ def still(source: Path, tracks: Sequence[TrackPath], hidden: Sequence[int], styl
     raise VideoError("the video ended before the frame to show")
 
 
+def frame_at(source: Path, ms: int) -> np.ndarray:
+    """The upright RGB frame the check saw at `ms`: frames are numbered in decoding order and timed
+    at the stream's average rate, exactly as the check records a face's time."""
+    try:
+        with av.open(str(source), metadata_errors="ignore") as container:
+            stream = _film(container)
+            stream.thread_type = "AUTO"
+            wanted = round(ms * float(stream.average_rate or stream.guessed_rate or 30) / 1000)
+            for index, picture in enumerate(container.decode(stream)):
+                if index == wanted:
+                    return _upright_rgb(picture)
+    except av.FFmpegError as error:
+        raise VideoError(f"cannot read the video: {_reason(error)}") from None
+    raise VideoError("the video ended before the frame to show")
+
+
 def busiest_frame(tracks: Sequence[TrackPath]) -> int:
     """The first frame with the most face tracks on screen (0 when there are none)."""
     if not tracks:

@@ -27,7 +27,7 @@ class ReviewState(StrEnum):
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
     TAGGED = "tagged"
-    """Staff named the student by hand (R11a); counts as a match."""
+    """Staff named the student by hand and an administrator approved the claim (R11a); counts as a match."""
 
 
 ERASED_MATCH = "erased"
@@ -137,9 +137,43 @@ class DetectedFace(Base):
     review_state: Mapped[ReviewState] = mapped_column(default=ReviewState.NOT_NEEDED)
     reviewed_by: Mapped[str | None] = mapped_column(String(100))
     reviewed_at: Mapped[datetime | None]
+    not_a_face: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """A reviewer said this is no face at all (a poster, a pattern); it still counts as no consent."""
 
     media: Mapped[Media] = relationship(back_populates="faces")
     student: Mapped[Student | None] = relationship()
+    claims: Mapped[list["ReviewClaim"]] = relationship(back_populates="face", cascade="all, delete-orphan")
+
+
+class ClaimState(StrEnum):
+    PENDING = "pending"
+    """Waits for an administrator; until then the face counts as no consent."""
+    APPROVED = "approved"
+    REFUSED = "refused"
+    REPLACED = "replaced"
+    """Another answer for the face came before an administrator decided."""
+
+
+class ReviewClaim(Base):
+    """A reviewer named a student the matcher did not propose, or overruled a confident match.
+
+    Such a naming can publish a child, so one person is not enough (R11a, R15): it counts only once
+    an administrator other than the claimant approves it; both names stay here and in the register."""
+
+    __tablename__ = "review_claim"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    face_id: Mapped[int] = mapped_column(ForeignKey("detected_face.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"))
+    claimed_by: Mapped[str] = mapped_column(String(100))
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[ClaimState] = mapped_column(default=ClaimState.PENDING, index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    """The administrator who approved or refused it."""
+    decided_at: Mapped[datetime | None]
+
+    face: Mapped[DetectedFace] = relationship(back_populates="claims")
+    student: Mapped[Student] = relationship()
 
 
 class ChannelDecision(Base):

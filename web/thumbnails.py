@@ -10,7 +10,7 @@ A video is shown by its frame with the most faces on screen, as its check found 
 import logging
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from mediacheck.imaging import clean_jpeg, open_view
 from mediacheck.video import load_tracks, still
@@ -39,6 +39,12 @@ def staff_view(media: Media, cache_dir: Path, long_side: int, max_pixels: int) -
     partial.write_bytes(clean_jpeg(upright))
     partial.replace(target)
     return target
+
+
+def upright_photo(path: Path) -> Image.Image:
+    """The photo in RGB, turned upright as the check saw it (face boxes are in these pixels)."""
+    with Image.open(path) as image:
+        return ImageOps.exif_transpose(image).convert("RGB")
 
 
 def _picture(media: Media, long_side: int, max_pixels: int) -> Image.Image:

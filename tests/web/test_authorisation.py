@@ -2,7 +2,8 @@
 
 The table below is the expected rule for each route, written independently of the app; the routes
 come from the app itself, so a route added without a rule here fails `test_r8_every_route_has_a_rule`.
-Ids in paths name the teacher's album, its photo and face, and Sanne's records; the parent holds
+Ids in paths name the teacher's album, its photo and face (for a reference photo, a face whose
+candidate is Sanne), and Sanne's records; the parent holds
 the link of another student (Noor) and tries it everywhere.
 
 A page is allowed when it answers below 400 without sending the visitor to the login page. A
@@ -14,12 +15,15 @@ past the role check to the CSRF check (`test_csrf` proves that gate, the browser
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
 
+from mediacheck.check import PhotoChecker
 from tests.web.audiences import AUDIENCES, Audience, clients, csrf_token
+from tests.web.review_faces import checked_photo, set_match
 from tests.web.school import School
 from tests.web.servers import Server
 from web.app import create_app
@@ -62,7 +66,9 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/review"): REVIEW,
     ("POST", "/review/faces/{face_id}"): REVIEW,
     ("GET", "/review/faces/{face_id}/crop"): REVIEW,
-    ("GET", "/review/students/{student_id}/references/{reference_id}"): REVIEW,
+    ("GET", "/review/faces/{face_id}/references/{reference_id}"): REVIEW,
+    ("POST", "/review/claims/{claim_id}/approve"): ADMIN,
+    ("POST", "/review/claims/{claim_id}/refuse"): ADMIN,
     ("GET", "/c/{token}"): LINK_HOLDER,
     ("POST", "/c/{token}"): LINK_HOLDER,
     ("GET", "/consent/{token}"): ANYONE,
@@ -103,8 +109,12 @@ ACT_WITHOUT_FIELDS = {
     ("POST", "/admin/students/{student_id}/revoke-links"),
     ("POST", "/admin/students/{student_id}/export"),
     ("POST", "/admin/staff/{user_id}/unlock"),
+    ("POST", "/review/claims/{claim_id}/approve"),
+    ("POST", "/review/claims/{claim_id}/refuse"),
 }
 """Tried without a CSRF token: with one they would act (none of them has a rule finer than its role)."""
+CANDIDATE_ROUTES = {("GET", "/review/faces/{face_id}/references/{reference_id}")}
+"""Named with a face whose candidate is Sanne: only a candidate's reference photos are shown."""
 QUERY = {("POST", "/albums/{album_id}/files"): {"name": "empty.jpg"}}
 """The upload's file name: only then does the request reach the album check (the teacher's own album),
 after which the empty file is refused."""
@@ -131,9 +141,12 @@ def test_r8_route_admits_exactly_its_audiences(
     audience_clients: dict[str, tuple[httpx.Client, str | None]],
     method: str,
     path: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     """Each audience is allowed or refused exactly as the table says; the parent's link shows their own child only."""
     school = seeded_app[1]
+    if (method, path) in CANDIDATE_ROUTES:
+        school = replace(school, ids=school.ids | {"face_id": str(request.getfixturevalue("candidate_face"))})
     gate_only = (method, path) in ACT_WITHOUT_FIELDS
     outcomes = {}
     for name, (client, token) in audience_clients.items():
@@ -158,6 +171,16 @@ def audience_clients(seeded_app: tuple[Server, School]) -> Iterator[dict[str, tu
             name: (client, csrf_token(client) if AUDIENCES[name].username else None)
             for name, client in logged_in.items()
         }
+
+
+@pytest.fixture(scope="module")
+def candidate_face(
+    seeded_app: tuple[Server, School], web_checker: PhotoChecker, tmp_path_factory: pytest.TempPathFactory
+) -> int:
+    """A face of a photo of its own on which the matcher was unsure, with Sanne as candidate."""
+    _, faces = checked_photo(seeded_app[0], web_checker, tmp_path_factory.mktemp("candidate"), "obama_and_biden.jpg")
+    set_match(seeded_app[0], faces[0], "1001", matched=False)
+    return faces[0]
 
 
 def _url(path: str, school: School, audience: Audience) -> str:

@@ -4,7 +4,6 @@ which communications takes a copy down and it is gone from the channel's folder 
 import re
 from collections import Counter
 from pathlib import Path
-from urllib.parse import unquote
 
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
@@ -38,8 +37,9 @@ def test_r5_unpublish_served_in_the_thread_pool_reaches_the_configured_broker(
     with clients(server, school) as audience:
         comms = audience["communications"]
         answer = comms.post(f"/publications/{publication_id}/unpublish", data={"csrf_token": csrf_token(comms)})
-        assert answer.status_code == 303 and "takedown queued" in unquote(answer.headers["location"])
-        page = comms.get("/publications").text
+        assert answer.status_code == 303
+        page = comms.get(answer.headers["location"]).text
+        assert "takedown queued" in page
     after = queued(server.settings)
     assert Counter(after) - Counter(before) == Counter([("worker.tasks.take_down", (publication_id,))])
     with records(server) as session:

@@ -460,7 +460,7 @@ def test_r5_a_review_that_corrects_a_match_takes_the_copy_down(
     service.publish(factory, channels, photo_checker, media_id, "public", service.WORKER)
     with factory.begin() as session:
         face = session.scalar(select(DetectedFace).where(DetectedFace.media_id == media_id))
-        decisions = review_service.resolve_face(session, face, Resolution.UNKNOWN_PERSON, service.WORKER)
+        decisions = review_service.resolve_face(session, face, Resolution.UNKNOWN_PERSON, service.WORKER).decisions
     assert decisions["public"].redact == (0,)
     [recorded] = publications(factory, media_id)
     assert recorded.state is PublicationState.TAKEDOWN_PENDING
