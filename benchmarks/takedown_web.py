@@ -99,13 +99,17 @@ def _radio(name: str, page: str) -> bool:
 
 
 def name_sanne(settings: AppSettings, school: School) -> None:
-    """A reviewer names Sanne (public consent) in the photo, so her withdrawal concerns its copies."""
+    """A reviewer names Sanne (public consent) in the photo and an administrator approves the claim,
+    so her withdrawal concerns its copies."""
     engine = make_engine(settings.database_url)
     with session_factory(settings, engine).begin() as session:
         media = session.get(Media, int(school.ids["media_id"]))
         face = next(face for face in media.faces if face.clearly_visible)
         sanne = session.get(Student, int(school.ids["student_id"]))
-        review_service.resolve_face(session, face, Resolution.OTHER_STUDENT, Actor(ActorRole.STAFF, "reviewer"), sanne)
+        reviewer, admin = Actor(ActorRole.STAFF, "reviewer"), Actor(ActorRole.STAFF, "admin")
+        claim = review_service.resolve_face(session, face, Resolution.OTHER_STUDENT, reviewer, sanne).claim
+        if claim is not None:
+            review_service.approve_claim(session, claim, admin)
     engine.dispose()
 
 
