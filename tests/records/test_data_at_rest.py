@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from mediacheck.config import AppSettings
+from mediacheck.settings import CheckSettings
 from models import album_service
 from models.database import make_engine, upgrade
 from models.media import Media, MediaKind
@@ -39,7 +40,7 @@ def test_r10_staff_views_of_an_original_with_metadata_carry_none(tmp_path: Path)
     """An original stored before originals were cleaned: its thumbnail drops the comment Pillow carries."""
     original = with_metadata(EVENTS / "kit_with_rose.jpg", tmp_path / "old.jpg")
     media = Media(kind=MediaKind.PHOTO, storage_path=str(original), sha256="a" * 64, filename="old.jpg")
-    view = staff_view(media, tmp_path / "cache", THUMB)
+    view = staff_view(media, tmp_path / "cache", THUMB, CheckSettings().max_pixels)
     assert view is not None and metadata_left(view.read_bytes()) == []
 
 
