@@ -229,10 +229,11 @@ def test_cli_checks_videos_beside_photos_and_writes_an_mp4_per_channel(tmp_path:
     result = CliRunner().invoke(app, args)
     report = json.loads(result.stdout)
     assert result.exit_code == 1, "one file could not be read"
-    assert [Path(i["path"]).name for i in report["images"]] == ["two_people.jpg"]
+    images = {Path(i["path"]).name: i for i in report["images"]}
+    assert set(images) == {"two_people.jpg", "broken.mov"}, "told from its bytes, the .mov is no video"
+    assert "not a supported image or video" in images["broken.mov"]["error"]
+    assert {c["status"] for c in images["broken.mov"]["channels"].values()} == {"blocked"}
     videos = {Path(v["path"]).name: v for v in report["videos"]}
-    assert "not a readable video" in videos["broken.mov"]["error"]
-    assert {c["status"] for c in videos["broken.mov"]["channels"].values()} == {"blocked"}
     video = videos["staged.mp4"]
     assert (video["frames"], video["fps"], video["duration"], video["error"]) == (30, 30.0, 1.0, None)
     assert {t["person"] for t in video["tracks"]} == {"obama", "biden"}
