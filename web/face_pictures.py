@@ -7,10 +7,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from mediacheck.imaging import clean_jpeg
 from mediacheck.video import VideoError, frame_at
 from models.media import DetectedFace, MediaKind
-from web.thumbnails import upright_photo
+from web.thumbnails import cache_jpeg, upright_photo
 
 MARGIN = 0.35
 """Share of the face's larger side added around it, so a reviewer sees hair and ears too."""
@@ -48,11 +47,7 @@ def face_picture(spot: FaceSpot, cache_dir: Path) -> Path | None:
     margin = int(max(right - left, bottom - top) * MARGIN)
     cut = picture.crop((left - margin, top - margin, right + margin, bottom + margin))
     cut.thumbnail((SIZE, SIZE))
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    partial.write_bytes(clean_jpeg(cut))
-    partial.replace(target)
-    return target
+    return cache_jpeg(cut, target)
 
 
 def _source_picture(spot: FaceSpot) -> Image.Image:

@@ -34,9 +34,14 @@ def staff_view(media: Media, cache_dir: Path, long_side: int, max_pixels: int) -
         log.warning("no view of media %s", media.id, exc_info=True)
         return None
     upright.thumbnail((long_side, long_side))
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    return cache_jpeg(upright, target)
+
+
+def cache_jpeg(picture: Image.Image, target: Path) -> Path:
+    """Write `picture` as a metadata-free JPEG at `target`, whole or not at all (a reader never sees half)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part")
-    partial.write_bytes(clean_jpeg(upright))
+    partial.write_bytes(clean_jpeg(picture))
     partial.replace(target)
     return target
 
