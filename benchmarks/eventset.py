@@ -1,6 +1,6 @@
 """Generated event photos with exact ground truth: what the photo check must find, by construction.
 
-Real faces from sample_media are cut out with their hair (GrabCut seeded by the detector's box),
+Real faces from the sample faces are cut out with their hair (GrabCut seeded by the detector's box),
 colour matched to the scene and pasted with soft edges onto generated scenes: sizes from far
 below to far above the clearly-visible threshold, tilted up to ±45°, cut by the frame edge,
 partly hidden, motion blurred, in low light, as JPEG of any quality; some photos stored sideways
@@ -27,16 +27,17 @@ from PIL import Image
 from mediacheck.faces import Box, Face, FaceDetector
 from mediacheck.gallery import PHOTO_SUFFIXES
 from mediacheck.imaging import open_photo
+from mediacheck.samples import GROUND_TRUTH, sample_faces_dir
 from mediacheck.settings import CheckSettings
 from mediacheck.visibility import judge_visibility, sharpness
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_media"
+SAMPLES = sample_faces_dir()
 SETTINGS = CheckSettings()
 CHILD = "unenrolled_child"
 """Identity of the child in events/obama_and_biden.jpg: there are no reference photos of them."""
 TRUTH_FILE = "truth.json"
 SOURCES_FILE = Path(__file__).resolve().parent / "source_faces.json"
-"""Where each whole face of sample_media lies: box and landmarks as the product's detector found them
+"""Where each whole face of the sample faces lies: box and landmarks as the product's detector found them
 when the file was written (`python -m benchmarks.eventset`). Frozen, so that a change to the detector
 does not change the photos it is measured on."""
 PHOTOS_DIR = "photos"
@@ -130,7 +131,7 @@ class TruthFace:
     """One pasted face: who, where, and the measures R1 is judged on."""
 
     identity: str
-    """Folder name in sample_media/people, or CHILD."""
+    """Folder name in the sample faces' people/, or CHILD."""
     origin: str
     """Source photo (and face number) it was cut from."""
     box: dict[str, int]
@@ -233,7 +234,7 @@ def generate_photo(path: Path, sources: tuple[SourceFace, ...], seed: int, index
 
 @cache
 def source_faces() -> tuple[SourceFace, ...]:
-    """Every whole face of sample_media at its frozen spot (`SOURCES_FILE`), cut out once per process."""
+    """Every whole face of the sample faces at its frozen spot (`SOURCES_FILE`), cut out once per process."""
     spots = json.loads(SOURCES_FILE.read_text())["faces"]
     return tuple(
         _cut_out(_source_pixels(spot["origin"]), _spot_face(spot), spot["identity"], spot["origin"]) for spot in spots
@@ -250,7 +251,7 @@ def _spot_face(spot: dict) -> Face:
 
 
 def find_source_spots(detector: FaceDetector) -> list[dict]:
-    """Where the product's detector finds the whole faces of sample_media: what `SOURCES_FILE` holds."""
+    """Where the product's detector finds the whole faces of the sample faces: what `SOURCES_FILE` holds."""
     found = [*_people_faces(detector), *_event_faces(detector)]
     return [
         {
@@ -274,7 +275,7 @@ def _people_faces(detector: FaceDetector) -> Iterator[tuple[str, str, Face]]:
 
 def _event_faces(detector: FaceDetector) -> Iterator[tuple[str, str, Face]]:
     """The clearly visible faces of events/ (ground_truth.json) whose head lies inside the photo."""
-    truth = json.loads((SAMPLES / "ground_truth.json").read_text())["images"]
+    truth = json.loads(GROUND_TRUTH.read_text())["images"]
     for name, faces in sorted(truth.items()):
         pixels = open_photo(SAMPLES / "events" / name, SETTINGS.max_pixels).pixels
         detected = detector.detect(pixels)
@@ -774,7 +775,7 @@ def _rotation(angle: float) -> np.ndarray:
 
 
 def main() -> None:
-    """Write `SOURCES_FILE` afresh: only when sample_media changes, as it changes every generated set."""
+    """Write `SOURCES_FILE` afresh: only when the sample faces change, as it changes every generated set."""
     spots = find_source_spots(FaceDetector(SETTINGS))
     SOURCES_FILE.write_text(json.dumps({"faces": spots}, indent=1) + "\n")
     print(f"{len(spots)} source faces written to {SOURCES_FILE}")

@@ -33,11 +33,11 @@ from mediacheck.faces import Box
 from mediacheck.gallery import load_gallery
 from mediacheck.imaging import open_photo
 from mediacheck.policy import decide
+from mediacheck.samples import GROUND_TRUTH, sample_faces_dir
 from mediacheck.shake import shake_error
 from mediacheck.visibility import judge_visibility
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "sample_media"
+SAMPLES = sample_faces_dir()
 TWELVE_MP = (4000, 3000)
 
 
@@ -51,7 +51,7 @@ class Case:
 
 
 def make_cases(workdir: Path) -> dict[str, list[Case]]:
-    truth = json.loads((SAMPLES / "ground_truth.json").read_text())["images"]
+    truth = json.loads(GROUND_TRUTH.read_text())["images"]
     sets: dict[str, list[Case]] = defaultdict(list)
     for name, faces in sorted(truth.items()):
         boxes = tuple(Box(**f["box"]) for f in faces if f["required"])

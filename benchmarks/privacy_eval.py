@@ -128,7 +128,7 @@ def make_cast(people: tuple[str, ...], seed: int) -> Cast:
 
 
 def write_cast(cast: Cast, directory: Path) -> tuple[Path, Path]:
-    """The gallery (links to sample_media/people) and the consent table the check is given."""
+    """The gallery (links to the sample faces' people/) and the consent table the check is given."""
     gallery = directory / "gallery"
     for person in cast.enrolled:
         (gallery / person).mkdir(parents=True, exist_ok=True)

@@ -13,9 +13,10 @@ the boxes it judges clearly visible (those are the ones that need consent).
 
 import argparse
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
+
+from mediacheck.samples import shared_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUTH = ROOT / "benchmarks" / "real_photos_truth.json"
@@ -27,7 +28,7 @@ Rect = Sequence[float]
 
 def real_photos_dir() -> Path:
     """The shared real photos: never copied into the project (their licences do not allow it)."""
-    return Path(os.environ.get("MEDIACHECK_SHARED", ROOT.parent / "shared")) / "real-photos"
+    return shared_dir() / "real-photos"
 
 
 def load_truth(path: Path = TRUTH) -> dict:

@@ -4,7 +4,7 @@ frames in which a face that needed hiding still shows after each tool.
 
     nice python -m benchmarks.video_check [--skip-slips]
 
-The clips are the sample clip (sample_media/video, with its sound) scaled up and re-timed to
+The clips are the sample clip (the sample faces' video/, with its sound) scaled up and re-timed to
 30 frames/s, made in a temporary folder. mediacheck runs the whole check (detect, follow,
 match against the sample gallery, decide) and writes the public channel's MP4; nobody in the
 clip is recognised with confidence, so every face is to be hidden, as it is for deface.
@@ -28,11 +28,11 @@ from mediacheck.check import PhotoChecker
 from mediacheck.consent_file import read_consents
 from mediacheck.gallery import load_gallery
 from mediacheck.policy import ChannelStatus
+from mediacheck.samples import CONSENTS, sample_faces_dir
 from mediacheck.video import CheckedVideo, check_video, render_videos
 from tests.video_clips import SAMPLE_CLIP, slips
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "sample_media"
+SAMPLES = sample_faces_dir()
 SIZES = {"720p30": (1280, 720), "1080p30": (1920, 1080)}
 DEFACE = Path(sys.executable).with_name("deface")
 CHANNEL = "public"
@@ -122,7 +122,7 @@ def main() -> None:
     parser.add_argument("--skip-slips", action="store_true", help="do not count slips (the slowest part)")
     args = parser.parse_args()
     os.nice(5)
-    checker = PhotoChecker(consents=read_consents(SAMPLES / "consents.csv"))
+    checker = PhotoChecker(consents=read_consents(CONSENTS))
     checker.gallery = load_gallery(checker, SAMPLES / "people")
     results: dict[str, list[Run]] = {}
     stages: dict[str, dict[str, float]] = {}

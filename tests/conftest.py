@@ -7,7 +7,7 @@ import pytest
 from mediacheck.check import PhotoChecker
 from mediacheck.gallery import load_gallery
 from mediacheck.matching import Gallery
-from tests.samples import PEOPLE, SAMPLES
+from tests.samples import GROUND_TRUTH, PEOPLE
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +17,7 @@ def sample_gallery() -> Gallery:
 
 @pytest.fixture(scope="session")
 def ground_truth() -> dict[str, list[dict]]:
-    return json.loads((SAMPLES / "ground_truth.json").read_text())["images"]
+    return json.loads(GROUND_TRUTH.read_text())["images"]
 
 
 @pytest.fixture

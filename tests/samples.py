@@ -1,7 +1,10 @@
-"""Where the sample media live (see sample_media/README.md)."""
+"""The sample media the tests use: photos in the shared sample faces, what we derived from them in
+sample_media/ (see mediacheck.samples)."""
 
-from pathlib import Path
+from mediacheck.samples import CONSENTS, GROUND_TRUTH, sample_faces_dir
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_media"
+SAMPLES = sample_faces_dir()
 EVENTS = SAMPLES / "events"
 PEOPLE = SAMPLES / "people"
+
+__all__ = ["CONSENTS", "EVENTS", "GROUND_TRUTH", "PEOPLE", "SAMPLES"]

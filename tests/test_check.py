@@ -28,7 +28,7 @@ def find(faces, truth_box: dict):
 
 
 def test_r1_sample_ground_truth_faces_all_found_and_identified(checker: PhotoChecker, ground_truth) -> None:
-    """Recall of clearly visible faces on sample_media's ground truth is 100%, identities right."""
+    """Recall of clearly visible faces on the sample faces' ground truth is 100%, identities right."""
     for name, truth in ground_truth.items():
         checked, _ = checker.check(EVENTS / name)
         for face in (t for t in truth if t["required"]):

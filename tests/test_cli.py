@@ -12,7 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from mediacheck.cli import app
-from tests.samples import EVENTS, PEOPLE, SAMPLES
+from tests.samples import CONSENTS, EVENTS, PEOPLE
 
 runner = CliRunner()
 
@@ -56,7 +56,7 @@ def test_bad_files_get_a_clear_error_and_the_rest_of_the_batch_is_checked(batch_
 
 def test_json_contract_keys_and_boxes(tmp_path: Path) -> None:
     code, report = check_json(
-        str(EVENTS / "obama_and_biden.jpg"), "--gallery", str(PEOPLE), "--consents", str(SAMPLES / "consents.csv")
+        str(EVENTS / "obama_and_biden.jpg"), "--gallery", str(PEOPLE), "--consents", str(CONSENTS)
     )
     assert code == 0
     (image,) = report["images"]
@@ -81,9 +81,7 @@ def test_r10_published_copies_carry_no_metadata(tmp_path: Path) -> None:
         source, exif=exif, icc_profile=b"\0" * 128, comment=b"Obama, group 5B", quality=95
     )
     out = tmp_path / "out"
-    code, _ = check_json(
-        str(source.parent), "--gallery", str(PEOPLE), "--consents", str(SAMPLES / "consents.csv"), "--out", str(out)
-    )
+    code, _ = check_json(str(source.parent), "--gallery", str(PEOPLE), "--consents", str(CONSENTS), "--out", str(out))
     assert code == 0
     published = out / "public" / "IMG_4711 obama at school.jpg"
     with Image.open(published) as image:
@@ -96,9 +94,7 @@ def test_r10_published_copies_carry_no_metadata(tmp_path: Path) -> None:
 
 def test_out_writes_only_what_may_go_out_with_faces_hidden(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    code, report = check_json(
-        str(EVENTS), "--gallery", str(PEOPLE), "--consents", str(SAMPLES / "consents.csv"), "--out", str(out)
-    )
+    code, report = check_json(str(EVENTS), "--gallery", str(PEOPLE), "--consents", str(CONSENTS), "--out", str(out))
     assert code == 0
     for image in report["images"]:
         name = Path(image["path"]).name

@@ -119,7 +119,7 @@ def test_progress_counts_frames_up_to_the_total(staged: Checked) -> None:
 
 
 def test_r1_r11a_sample_clip_with_matching_off_hides_every_face_and_keeps_the_sound(tmp_path: Path) -> None:
-    """sample_media's clip (two people on stage, then the audience, with sound): with face
+    """The sample faces' clip (two people on stage, then the audience, with sound): with face
     matching switched off every clearly visible face is unknown, so every track is hidden."""
     checker = PhotoChecker(gallery=None)
     video = check_video(checker, SAMPLE_CLIP)

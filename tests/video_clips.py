@@ -1,4 +1,4 @@
-"""Videos made at test time from sample_media (nothing large is committed), and the
+"""Videos made at test time from the sample faces (nothing large is committed), and the
 frame-by-frame check that nothing slipped through redaction.
 
 `stage_clip` films two sample photos' faces on a plain backdrop: obama bobbing on the left the
