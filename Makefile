@@ -3,6 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+DEMO_PHOTOS := .cache/sample-faces/README.md
 
 .PHONY: install services demo test benchmark privacy
 
@@ -13,6 +14,11 @@ $(BIN)/mediacheck: pyproject.toml packaging/dlib-shim/pyproject.toml
 	touch $@
 
 install: $(BIN)/mediacheck
+# The demo's photos for a machine without ../shared/sample-faces: from face_recognition's source on PyPI.
+install: $(DEMO_PHOTOS)
+
+$(DEMO_PHOTOS): $(BIN)/mediacheck
+	$(BIN)/python -m web.demo_photos
 
 # Real peers the tests talk to (needs root for apt): WordPress on the local MariaDB, Debian's chromium.
 services:

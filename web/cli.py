@@ -4,6 +4,7 @@ import ctypes
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -27,8 +28,15 @@ PR_SET_PDEATHSIG = 1
 
 def serve(
     demo: Annotated[
-        bool, typer.Option(help="Load a demo school from sample_media (students, consents, photos).")
+        bool, typer.Option(help="Load a demo school from sample photos (students, consents, photos).")
     ] = False,
+    samples: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="MEDIACHECK_SAMPLES",
+            help="With --demo: a folder of photos laid out like the shared sample faces (people/<name>/, events/).",
+        ),
+    ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 for other machines (use https then).")] = (
         "127.0.0.1"
     ),
@@ -49,7 +57,7 @@ def serve(
     try:
         _renew_templates(factory)  # loads the models (threads) only when a photo needs it
         if demo:
-            _load_demo(factory)
+            _load_demo(factory, samples)
         url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"
         typer.secho(f"mediacheck is running: open {url}", fg="green")
         app = create_app(settings, factory)
@@ -99,9 +107,17 @@ def _admin_password(settings: AppSettings) -> str | None:
     return settings.admin_password.get_secret_value() if settings.admin_password else None
 
 
-def _load_demo(factory: sessionmaker[Session]) -> None:
-    typer.echo("loading the demo school from sample_media (enrolling reference photos takes a moment)…")
-    school = demo_school.load(factory)
+def _load_demo(factory: sessionmaker[Session], named: Path | None) -> None:
+    folders = demo_school.sample_folders(named)
+    samples = demo_school.find_samples(folders)
+    if samples is None:
+        looked = "; ".join(f"{what}: {folder}" for folder, what in folders.items())
+        typer.secho(f"No sample photos, so the demo school has staff accounts only. Looked in {looked}.", fg="yellow")
+    else:
+        if named and samples != named:
+            typer.secho(f"{named} holds no people/ folder of photos: using {samples}", fg="yellow")
+        typer.echo(f"loading the demo school from {samples} (enrolling reference photos takes a moment)…")
+    school = demo_school.load(factory, samples)
     try:
         for media_id in school.album_media:
             tasks.process_media(media_id)
