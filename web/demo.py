@@ -167,8 +167,9 @@ def _album(session: Session, samples: Path) -> list[int]:
 
 def _a_consent_link(session: Session, students: dict[str, StudentRow]) -> str | None:
     """The link of one student's guardian (Kit's when there is a Kit): a parent's view of the demo school."""
-    folder = LINK_FOR if LINK_FOR in students else next(iter(students), None)
-    number = students[folder][0] if folder else None
+    if not students:
+        return None
+    number = students[LINK_FOR if LINK_FOR in students else next(iter(students))][0]
     student = session.scalar(select(Student).where(Student.student_number == number))
     if student is None:  # a school loaded earlier from other photos
         return None
