@@ -101,12 +101,15 @@ def check(
 @app.command("enroll")
 def enroll_command(
     name: Annotated[str, typer.Argument(help="The person's name, as in the consent table.")],
-    photos: Annotated[list[Path], typer.Argument(help="Reference photos, each with exactly one face.", exists=True)],
+    photos: Annotated[
+        list[Path], typer.Argument(help="Reference photos, each with one face (others much smaller).", exists=True)
+    ],
     gallery: Annotated[
         Path | None, typer.Option(help="A gallery folder; without it, the student in the database.", file_okay=False)
     ] = None,
 ) -> None:
-    """Add reference photos for one person, refusing any photo without exactly one face."""
+    """Add reference photos for one person. Refused, each bad photo named, when one shows no clearly visible
+    face or several of about one size; a photo with one face and others much smaller is enrolled, with a note."""
     if gallery is None:
         _records("enroll")(name, photos)
         return
