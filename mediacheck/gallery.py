@@ -35,12 +35,13 @@ distance 0.53, against 0.23 for large faces), so a consenting child seen small c
 redacted. Matching adds `distant_template_offset` to the distance to these templates."""
 OTHER_FACE_SHARE = 0.5
 """A reference photo's other faces are ignored when each is at most this share of the largest one's height
-(detector boxes, so alike for any detector). Measured with CenterFace on the sample people, the real photos
-and compositions of two sample people (`tests/composed.py`): in close-up portraits the other faces (people
-behind, spots) measure 0.07–0.35 of the main face (closeup_actor_smiling.jpg 0.35, large_32mp_fullbody_indoor
-.jpg 0.28, selfie_group_outdoor.jpg 0.23, child_face_paint.jpg 0.07); people side by side 0.55 and up
-(biden/2.jpg beside obama/1.jpg at one photo height 0.57; obama_and_biden.jpg 0.88, kit_with_rose.jpg 0.84,
-two_people.jpg 0.97, audience_profiles.jpg 0.73, family_masked_with_child.jpg 0.98, kids_girl_scouts.jpg 0.96)."""
+(detector boxes, so alike for any detector). Measured with CenterFace, once `SAME_FACE_OVERLAP` has joined a
+face seen twice, on the sample people, the real photos and two sample people composed side by side: in
+close-up portraits the other faces (people behind, spots) measure 0.07–0.35 of the main face
+(closeup_actor_smiling.jpg 0.35, large_32mp_fullbody_indoor.jpg 0.28, selfie_group_outdoor.jpg 0.23,
+child_face_paint.jpg 0.07); people side by side 0.55 and up (obama/1.jpg and biden/2.jpg scaled to one photo
+height 0.57; obama_and_biden.jpg 0.88, kit_with_rose.jpg 0.84, two_people.jpg 0.97, audience_profiles.jpg
+0.73, family_masked_with_child.jpg 0.98, kids_girl_scouts.jpg 0.96)."""
 SAME_FACE_OVERLAP = 1 / 3
 """Share of the smaller box two detections must share to be one face seen twice, of which the better-scoring
 is kept. The detector also boxes half a face with the background beside it, sometimes larger than the face
