@@ -201,7 +201,7 @@ def _high_water_mib() -> float:
 
 def _checker() -> PhotoChecker:
     checker = PhotoChecker()
-    checker.gallery = load_gallery(checker, SAMPLES / "people")
+    checker.gallery = load_gallery(checker, SAMPLES / "people").gallery
     return checker
 
 

@@ -225,7 +225,7 @@ class LeakInspector:
 
     def __init__(self, gallery_dir: Path) -> None:
         self.checker = PhotoChecker()
-        self.gallery: Gallery = load_gallery(self.checker, gallery_dir)
+        self.gallery: Gallery = load_gallery(self.checker, gallery_dir).gallery
 
     def inspect(self, published: np.ndarray, original: np.ndarray, face: TruthFace) -> Evidence:
         kept = kept_detail(published, original, face)

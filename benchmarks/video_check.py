@@ -123,7 +123,7 @@ def main() -> None:
     args = parser.parse_args()
     os.nice(5)
     checker = PhotoChecker(consents=read_consents(CONSENTS))
-    checker.gallery = load_gallery(checker, SAMPLES / "people")
+    checker.gallery = load_gallery(checker, SAMPLES / "people").gallery
     results: dict[str, list[Run]] = {}
     stages: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:

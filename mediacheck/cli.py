@@ -21,10 +21,9 @@ from rich.progress import Progress
 
 from mediacheck.check import FACE_CHECK_FAILED, CheckedPhoto, CheckInputs, PhotoChecker
 from mediacheck.consent_file import ConsentFileError, read_consents
-from mediacheck.gallery import PHOTO_SUFFIXES, EnrolmentError, enroll, load_gallery
-from mediacheck.matching import Gallery
+from mediacheck.gallery import NOT_ENROLLED, PHOTO_SUFFIXES, EnrolledGallery, EnrolmentError, enroll, load_gallery
 from mediacheck.policy import Policy, decide_unreadable
-from mediacheck.report import photo_json, print_table, print_video_table, video_json
+from mediacheck.report import gallery_json, photo_json, print_table, print_video_table, video_json
 from mediacheck.video import VIDEO_SUFFIXES, CheckedVideo, VideoError, check_video, is_video, render_videos
 
 app = typer.Typer(help="Check school event photos for faces without consent before they are published.")
@@ -68,10 +67,11 @@ def check(
 ) -> None:
     """Find every clearly visible face, match it to the gallery, and decide per channel.
 
-    Without --gallery, --consents and --offline, the school's database supplies all three.
+    Without --gallery, --consents and --offline, the school's database supplies all three. A reference photo
+    the gallery cannot use is skipped and named (a person left without one is not enrolled, so unknown).
     Exit code 0 when every file was checked, 1 when some could not be (unreadable, or too shaken), 2 on bad usage.
     """
-    checker = _checker(gallery, consents, offline or gallery is not None or consents is not None)
+    checker, enrolled = _checker(gallery, consents, offline or gallery is not None or consents is not None)
     checker.policy = _narrowed(checker.policy, channel)
     files = list(_media_files(paths))
     results, videos = [], []
@@ -91,7 +91,8 @@ def check(
                     print_table(Console(), checked)
             progress.advance(task)
     if as_json:
-        json.dump({"images": results} | ({"videos": videos} if videos else {}), sys.stdout, indent=1)
+        report = {"images": results} | ({"videos": videos} if videos else {})
+        json.dump(report | ({"gallery": gallery_json(enrolled)} if enrolled else {}), sys.stdout, indent=1)
         sys.stdout.write("\n")
     failed = any((r["error"] if as_json else r.error) for r in results + videos)
     raise typer.Exit(1 if failed else 0)
@@ -100,31 +101,38 @@ def check(
 @app.command("enroll")
 def enroll_command(
     name: Annotated[str, typer.Argument(help="The person's name, as in the consent table.")],
-    photos: Annotated[list[Path], typer.Argument(help="Reference photos, each with exactly one face.", exists=True)],
+    photos: Annotated[
+        list[Path], typer.Argument(help="Reference photos, each with one face (others much smaller).", exists=True)
+    ],
     gallery: Annotated[
         Path | None, typer.Option(help="A gallery folder; without it, the student in the database.", file_okay=False)
     ] = None,
 ) -> None:
-    """Add reference photos for one person, refusing any photo without exactly one face."""
+    """Add reference photos for one person. Refused, each bad photo named, when one shows no clearly visible
+    face or several of about one size; a photo with one face and others much smaller is enrolled, with a note."""
     if gallery is None:
         _records("enroll")(name, photos)
         return
     try:
-        added = enroll(PhotoChecker(), gallery, name, photos)
+        added, notes = enroll(PhotoChecker(), gallery, name, photos)
     except EnrolmentError as error:
         stderr.print(f"[red]not enrolled:[/] {error}")
         raise typer.Exit(1) from None
+    for note in notes:
+        stderr.print(f"[yellow]note:[/] {note}")
     for path in added:
         typer.echo(f"enrolled {name}: {path}")
 
 
-def _checker(gallery: Path | None, consents: Path | None, offline: bool) -> PhotoChecker:
+def _checker(gallery: Path | None, consents: Path | None, offline: bool) -> tuple[PhotoChecker, EnrolledGallery | None]:
+    """The checker, and the --gallery folder as enrolled when one is given."""
     if not offline:
-        return PhotoChecker.from_inputs(_records("check_inputs")())
+        return PhotoChecker.from_inputs(_records("check_inputs")()), None
     checker = PhotoChecker(consents=_read_consents(consents) if consents else frozenset())
-    if gallery:
-        checker.gallery = _load_gallery(checker, gallery)
-    return checker
+    enrolled = _load_gallery(checker, gallery) if gallery else None
+    if enrolled:
+        checker.gallery = enrolled.gallery
+    return checker, enrolled
 
 
 def _records(hook: str) -> Callable:
@@ -152,13 +160,17 @@ def _read_consents(path: Path) -> frozenset[tuple[str, str]]:
         raise typer.BadParameter(str(error), param_hint="--consents") from None
 
 
-def _load_gallery(checker: PhotoChecker, directory: Path) -> Gallery:
-    try:
-        with Progress(console=stderr, transient=True) as progress:
-            task = progress.add_task("enrolling gallery", total=None)
-            return load_gallery(checker, directory, on_photo=lambda _: progress.advance(task))
-    except EnrolmentError as error:
-        raise typer.BadParameter(str(error), param_hint="--gallery") from None
+def _load_gallery(checker: PhotoChecker, directory: Path) -> EnrolledGallery:
+    """The gallery, each photo skipped or enrolled with faces ignored and each person not enrolled said on
+    stderr (stdout may be the JSON report, which says the same)."""
+    with Progress(console=stderr, transient=True) as progress:
+        task = progress.add_task("enrolling gallery", total=None)
+        enrolled = load_gallery(checker, directory, on_photo=lambda _: progress.advance(task))
+    for note in enrolled.notes:
+        stderr.print(f"[red]gallery photo skipped:[/] {note}" if note.refused else f"[yellow]gallery note:[/] {note}")
+    for person in enrolled.not_enrolled:
+        stderr.print(f"[red]gallery:[/] {NOT_ENROLLED.format(person=person)}")
+    return enrolled
 
 
 def _media_files(paths: list[Path]) -> Iterator[tuple[Path | None, Path]]:

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mediacheck.check import CheckedPhoto
+from mediacheck.gallery import NOT_ENROLLED, EnrolledGallery
 from mediacheck.policy import ChannelDecision
 from mediacheck.video import CheckedVideo
 
@@ -60,6 +61,17 @@ def video_json(checked: CheckedVideo) -> dict[str, Any]:
             for t in checked.tracks
         ],
         "channels": channels_json(checked.decisions),
+    }
+
+
+def gallery_json(enrolled: EnrolledGallery) -> dict[str, Any]:
+    """What `--gallery` enrolled: `skipped` photos and `notes` on photos enrolled with other faces ignored,
+    each {"photo", "why"} in words; `not_enrolled` people, {"person", "why"}, whose faces count as unknown."""
+    return {
+        "people": list(enrolled.gallery.people),
+        "skipped": [{"photo": n.photo, "why": str(n)} for n in enrolled.notes if n.refused],
+        "notes": [{"photo": n.photo, "why": str(n)} for n in enrolled.notes if not n.refused],
+        "not_enrolled": [{"person": p, "why": NOT_ENROLLED.format(person=p)} for p in enrolled.not_enrolled],
     }
 
 

@@ -155,8 +155,10 @@ def enroll_student(student: StudentArg, photos: list[Path]) -> None:
     checker = PhotoChecker()
     with transaction() as session:
         found = find_student(session, student)
-        stored = enrolment_service.enrol(session, found, photos, checker, cli_actor())
-    typer.echo(f"enrolled {found.pseudonym}: {len(stored)} reference photo(s)")
+        enrolled = enrolment_service.enrol(session, found, photos, checker, cli_actor())
+    for note in enrolled.notes:
+        typer.echo(f"note: {note}")
+    typer.echo(f"enrolled {found.pseudonym}: {len(enrolled.references)} reference photo(s)")
 
 
 @staff_app.command("unlock")

@@ -1,12 +1,14 @@
 """Enrol a student's reference photos for face matching, read them, and forget them (R11).
 
 A photo is accepted only while the student's `face-matching` consent is in force, and only when
-it shows exactly one clearly visible face. The photo (re-encoded without metadata, R10) and its
+`mediacheck.gallery.reference_face` finds the student's face in it: one clearly visible face, or one
+with the others much smaller (ignored, and said so). The photo (re-encoded without metadata, R10) and its
 templates (the face as photographed and as if seen from afar) are stored encrypted. Withdrawal,
 expiry and erasure delete both.
 """
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mediacheck.check import PhotoChecker
-from mediacheck.gallery import EnrolmentError, reference_templates
+from mediacheck.gallery import EnrolmentError, PhotoRefused, ReferenceNote, judge_references, reference_templates
 from mediacheck.imaging import encode_clean, open_photo
 from models import audit_service, school_service
 from models.audit import Actor
@@ -38,18 +40,32 @@ class EnrolmentRefused(RecordsError):
     """The student may not be enrolled; the message names the rule."""
 
 
+@dataclass(frozen=True)
+class Enrolled:
+    references: list[ReferencePhoto]
+    notes: list[ReferenceNote]
+    """Photos enrolled with other, much smaller faces ignored: for staff to read."""
+
+
 def enrol(
-    session: Session, student: Student, photos: Sequence[Path], checker: PhotoChecker, actor: Actor
-) -> list[ReferencePhoto]:
-    """Store the photos and their templates; all or nothing. Raises `mediacheck.gallery.EnrolmentError`
-    for a photo that does not show exactly one clearly visible face."""
+    session: Session,
+    student: Student,
+    photos: Sequence[Path],
+    checker: PhotoChecker,
+    actor: Actor,
+    names: Sequence[str] | None = None,
+) -> Enrolled:
+    """Store the photos and their templates; all or nothing. Raises `mediacheck.gallery.PhotoRefused`
+    naming every photo in which the student's face cannot be told (`names`, default the file names)."""
     school_service.lock(session, student)
     if not has_consent(session, student, FACE_MATCHING, utcnow()):
         raise EnrolmentRefused(f"{student.pseudonym} has no consent for face matching in force: not enrolled (R11)")
-    templates = [reference_templates(checker, path) for path in photos]
+    usable, notes = judge_references(checker, photos, names)
+    if len(usable) < len(photos):
+        raise PhotoRefused([note for note in notes if note.refused])
     fernet = cipher(session)
     stored = []
-    for path, made in zip(photos, templates, strict=True):
+    for path, made in usable:
         photo = open_photo(path, checker.settings.max_pixels)
         clean, suffix = encode_clean(photo.pixels, photo.format)
         reference = ReferencePhoto(
@@ -62,7 +78,7 @@ def enrol(
     session.flush()
     detail = {"reference_photos": [r.id for r in stored]}
     audit_service.record(session, actor, "reference_photo.add", "student", student.pseudonym, student.pseudonym, detail)
-    return stored
+    return Enrolled(stored, notes)
 
 
 def renew_templates(session: Session, load_checker: Callable[[], PhotoChecker], actor: Actor) -> int:
@@ -85,7 +101,7 @@ def renew_templates(session: Session, load_checker: Callable[[], PhotoChecker], 
         try:
             made = reference_templates(checker, decrypt(fernet, reference.image))
         except EnrolmentError:
-            continue  # the photo no longer shows one clear face to the detector: its template stays as it was
+            continue  # the detector no longer tells the student's face in the photo: its template stays as it was
         if made.distant:
             reference.templates += _face_templates(reference.student_id, fernet, made.distant, DISTANT_TEMPLATE_MODEL)
             renewed.append(reference)

@@ -5,14 +5,19 @@ import json
 import pytest
 
 from mediacheck.check import PhotoChecker
-from mediacheck.gallery import load_gallery
+from mediacheck.gallery import EnrolledGallery, load_gallery
 from mediacheck.matching import Gallery
 from tests.samples import GROUND_TRUTH, PEOPLE
 
 
 @pytest.fixture(scope="session")
-def sample_gallery() -> Gallery:
+def sample_enrolment() -> EnrolledGallery:
     return load_gallery(PhotoChecker(), PEOPLE)
+
+
+@pytest.fixture(scope="session")
+def sample_gallery(sample_enrolment: EnrolledGallery) -> Gallery:
+    return sample_enrolment.gallery
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,9 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from mediacheck.check import PhotoChecker
 from mediacheck.cli import app
+from tests.composed import side_by_side
 from tests.samples import CONSENTS, EVENTS, PEOPLE
 
 runner = CliRunner()
@@ -159,3 +161,44 @@ def test_console_script_prints_one_json_document() -> None:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["images"]) == 2
+
+
+def test_r11_a_gallery_run_skips_each_unusable_photo_by_name_and_enrols_the_rest(tmp_path: Path) -> None:
+    """R11, R15: one bad reference photo never stops the run. It is named with why; a person left with no
+    usable photo is named as not enrolled, and their face then counts as unknown: no consent (fail closed)."""
+    gallery, checker = tmp_path / "gallery", PhotoChecker()
+    for person, photos in {"kit_harington": ["1.jpg"], "obama": ["1.jpg"], "rose_leslie": []}.items():
+        (gallery / person).mkdir(parents=True)
+        for photo in photos:
+            shutil.copyfile(PEOPLE / person / photo, gallery / person / photo)
+    for person, beside in (("obama", "biden/2.jpg"), ("rose_leslie", "kit_harington/2.jpg")):
+        side_by_side(checker, PEOPLE / beside, PEOPLE / person / "1.jpg", 0.9, gallery / person / "pair.jpg")
+    (gallery / "rose_leslie" / "notes.jpg").write_text("not a photo\n")
+    consents = str(CONSENTS)
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            "--json",
+            "--offline",
+            str(EVENTS / "kit_with_rose.jpg"),
+            "--gallery",
+            str(gallery),
+            "--consents",
+            consents,
+        ],
+    )
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["gallery"]["people"] == ["kit_harington", "obama"]
+    skipped = {s["photo"]: s["why"] for s in report["gallery"]["skipped"]}
+    assert set(skipped) == {"obama/pair.jpg", "rose_leslie/notes.jpg", "rose_leslie/pair.jpg"}
+    assert skipped["obama/pair.jpg"].endswith("2 faces of about the same size: use a photo of this person alone")
+    assert "cannot be opened as a photo" in skipped["rose_leslie/notes.jpg"]
+    assert [n["person"] for n in report["gallery"]["not_enrolled"]] == ["rose_leslie"]
+    for words in ("obama/pair.jpg", "rose_leslie/notes.jpg", "rose_leslie: not enrolled"):
+        assert words in result.stderr
+    (image,) = report["images"]
+    matched = [f["person"] for f in image["faces"] if f["clearly_visible"] and f["match"] == "matched"]
+    assert matched == ["kit_harington"], "Rose, not enrolled, is not recognised"
+    assert image["channels"]["protected"]["status"] != "publishable", "Rose's consent cannot count unrecognised"

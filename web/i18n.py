@@ -6,6 +6,7 @@ texts themselves (R4) come from the records, in the language chosen, never from 
 
 from fastapi import Request
 
+from mediacheck.gallery import NOTE_WORDS, ReferenceNote
 from models.rights_service import ErasureReport
 
 LANGUAGES = ("nl", "en")
@@ -151,6 +152,40 @@ ERASURE: dict[str, dict[str, str]] = {
     },
 }
 """The erasure summary (R12), for staff to read and to give to the parent or student in their language."""
+
+
+ENROLMENT: dict[str, dict[str, str]] = {
+    "nl": {
+        "others_ignored": "{photo}: alleen het grootste gezicht is opgeslagen; {faces} veel kleiner(e) gezicht(en) "
+        "op de foto genegeerd",
+        "similar_faces": "{photo}: {faces} gezichten van ongeveer dezelfde grootte: gebruik een foto waarop alleen "
+        "deze leerling staat",
+        "no_face": "{photo}: geen duidelijk zichtbaar gezicht: gebruik een foto waarop het gezicht groot, scherp en "
+        "van voren te zien is",
+        "unreadable": "{photo}: dit bestand is niet als foto te openen (beschadigd, leeg, te groot of geen "
+        "ondersteund formaat)",
+        "refused": "Niets opgeslagen. Niet bruikbaar als portretfoto: {notes}",
+        "enrolled": "{count} portretfoto('s) opgeslagen.",
+    },
+    "en": NOTE_WORDS
+    | {
+        "refused": "Nothing enrolled. Not usable as a reference photo: {notes}",
+        "enrolled": "{count} reference photo(s) enrolled.",
+    },
+}
+"""What staff read about reference photos they enrol: refused, or enrolled with other faces ignored."""
+
+
+def enrolment_note(note: ReferenceNote, lang: str) -> str:
+    return ENROLMENT[lang][note.reason].format(photo=note.photo, faces=note.faces, detail=note.detail)
+
+
+def enrolment_refused(notes: list[ReferenceNote] | tuple[ReferenceNote, ...], lang: str) -> str:
+    return ENROLMENT[lang]["refused"].format(notes="; ".join(enrolment_note(n, lang) for n in notes))
+
+
+def enrolment_done(count: int, notes: list[ReferenceNote], lang: str) -> str:
+    return " ".join([ENROLMENT[lang]["enrolled"].format(count=count), *(enrolment_note(n, lang) for n in notes)])
 
 
 def erasure_summary(report: ErasureReport, lang: str) -> dict[str, list[str]]:

@@ -2,6 +2,7 @@
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session
 
 from mediacheck.check import PhotoChecker
-from mediacheck.gallery import EnrolmentError, reference_templates
+from mediacheck.gallery import PhotoRefused, reference_templates
 from mediacheck.matching import MatchStatus
 from models import consent_service, enrolment_service, media_service
 from models.audit import AuditEvent
@@ -23,6 +24,7 @@ from models.gallery_source import check_inputs, load_gallery
 from models.media import DetectedFace, MediaKind
 from models.school import Student
 from models.template_cipher import TemplateKeyError, cipher, decrypt_template
+from tests.composed import side_by_side
 from tests.records.builders import PHOTO_OF, STAFF, count, import_school, stored_values
 from tests.samples import EVENTS
 
@@ -125,12 +127,32 @@ def test_r11_a_photo_enrolled_before_faces_were_seen_from_afar_gets_those_templa
     assert enrolment_service.renew_templates(session, no_models, STAFF) == 0
 
 
-def test_enrolment_refuses_a_photo_without_exactly_one_face(session: Session, photo_checker: PhotoChecker) -> None:
+def test_r15_enrolment_refuses_two_faces_of_one_size_naming_the_photo_and_stores_nothing(
+    session: Session, photo_checker: PhotoChecker
+) -> None:
+    """R15: all or nothing; the refusal names the photo as staff uploaded it and says what to do."""
     sanne = import_school(session)["1001"]
     allow_face_matching(session, sanne)
-    with pytest.raises(EnrolmentError, match="a reference photo must show exactly one face"):
-        enrolment_service.enrol(session, sanne, [EVENTS / "kit_with_rose.jpg", PHOTO_OF["1001"]], photo_checker, STAFF)
+    photos = [EVENTS / "kit_with_rose.jpg", PHOTO_OF["1001"]]
+    with pytest.raises(PhotoRefused) as refusal:
+        enrolment_service.enrol(session, sanne, photos, photo_checker, STAFF, ["IMG_1.jpg", "IMG_2.jpg"])
+    assert [str(n) for n in refusal.value.notes] == [
+        "IMG_1.jpg: 2 faces of about the same size: use a photo of this person alone"
+    ]
     assert count(session, ReferencePhoto) == 0
+
+
+def test_r11_enrolment_of_one_dominant_face_stores_it_with_a_note_on_the_faces_ignored(
+    session: Session, photo_checker: PhotoChecker, tmp_path: Path
+) -> None:
+    """R11: Kit's face with Rose's at 0.3 of its height beside it enrols Kit's face; staff are told."""
+    sanne = import_school(session)["1001"]
+    allow_face_matching(session, sanne)
+    photo = side_by_side(photo_checker, PHOTO_OF["1001"], PHOTO_OF["1003"], 0.3, tmp_path / "kit.jpg")
+    enrolled = enrolment_service.enrol(session, sanne, [photo], photo_checker, STAFF)
+    assert len(enrolled.references) == 1
+    assert [n.photo for n in enrolled.notes] == ["kit.jpg"] and not enrolled.notes[0].refused
+    assert "only the main face was enrolled" in str(enrolled.notes[0])
 
 
 def test_r15_students_who_share_a_guardian_are_siblings_in_the_gallery(

@@ -73,7 +73,7 @@ def build_school(settings: AppSettings, checker: PhotoChecker, folder: Path) -> 
             guardian = Decider.of_guardian(sanne.guardianships[0].guardian)
             for purpose in ("public", "face-matching"):
                 consent_service.grant(session, sanne, purpose, guardian, ConsentMeans.PAPER, SEED)
-            reference = enrolment_service.enrol(session, sanne, [PHOTO_OF["1001"]], checker, SEED)[0]
+            reference = enrolment_service.enrol(session, sanne, [PHOTO_OF["1001"]], checker, SEED).references[0]
             school.ids |= {
                 "student_id": str(sanne.id),
                 "reference_id": str(reference.id),

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from starlette.background import BackgroundTask
 
-from mediacheck.gallery import EnrolmentError
+from mediacheck.gallery import PhotoRefused
 from models import audit_service, consent_service, enrolment_service, link_service, rights_service
 from models.base import utcnow
 from models.biometrics import ReferencePhoto
@@ -82,12 +82,13 @@ def paper_consent(
 async def enrol(request: Request, student_id: int, staff: Admin, photos: list[UploadFile]) -> Response:
     """Reference photos for face matching: refused without face-matching consent in force (R11)."""
     with tempfile.TemporaryDirectory() as folder:
-        paths = []
+        paths, names = [], []
         for number, upload in enumerate(photos):
             path = Path(folder) / f"{number}{Path(upload.filename or '').suffix.lower()}"
             path.write_bytes(await upload.read())
             paths.append(path)
-        return await run_in_threadpool(_enrol, request, student_id, staff, paths)
+            names.append(Path(upload.filename or "").name or f"photo {number + 1}")
+        return await run_in_threadpool(_enrol, request, student_id, staff, paths, names)
 
 
 @router.post("/students/{student_id}/revoke-links")
@@ -135,16 +136,21 @@ def _import(request: Request, staff: Admin, raw: bytes, complete: bool) -> Respo
         return _students_page(request, session, None, summary=summary)
 
 
-def _enrol(request: Request, student_id: int, staff: Admin, paths: list[Path]) -> Response:
-    checker = web_state(request).checker()
+def _enrol(request: Request, student_id: int, staff: Admin, paths: list[Path], names: list[str]) -> Response:
+    """Photos named as uploaded; what was refused or ignored in them said in words, in the staff's language."""
+    checker, lang = web_state(request).checker(), i18n.language(request)
     try:
         with transaction(request) as session:
-            stored = enrolment_service.enrol(session, _student(session, student_id), paths, checker, staff.actor)
-    except (RecordsError, EnrolmentError) as refusal:
+            student = _student(session, student_id)
+            enrolled = enrolment_service.enrol(session, student, paths, checker, staff.actor, names)
+    except (RecordsError, PhotoRefused) as refusal:
+        words = i18n.enrolment_refused(refusal.notes, lang) if isinstance(refusal, PhotoRefused) else None
         with transaction(request) as session:
             student = _student(session, student_id)
-            return _student_page(request, session, student, staff, error=f"Not enrolled: {refusal}", status=400)
-    return redirect_saying(request, f"/admin/students/{student_id}", f"{len(stored)} reference photo(s) enrolled")
+            error = words or f"Not enrolled: {refusal}"
+            return _student_page(request, session, student, staff, error=error, status=400)
+    message = i18n.enrolment_done(len(enrolled.references), enrolled.notes, lang)
+    return redirect_saying(request, f"/admin/students/{student_id}", message)
 
 
 def _students_page(
