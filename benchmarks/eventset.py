@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -124,6 +125,21 @@ class PhotoPlan:
     """Length of the camera-shake blur in px (0: none)."""
     noise: float
     render_seed: int
+
+
+class FaceArea(Protocol):
+    """Where a face is, which is all leak inspection needs: a generated truth face, or a real photo's."""
+
+    @property
+    def box(self) -> dict[str, int]: ...
+    @property
+    def centre(self) -> Point: ...
+    @property
+    def width(self) -> float: ...
+    @property
+    def height(self) -> float: ...
+    @property
+    def angle(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -732,12 +748,12 @@ def _occluded_share(labels: np.ndarray, index: int, face: FacePlan, source: Sour
 # --- geometry of faces in photos -----------------------------------------------------------------
 
 
-def face_oval(face: TruthFace) -> np.ndarray:
+def face_oval(face: FaceArea) -> np.ndarray:
     """The oval of a truth face (inscribed in its tilted box) as a polygon in photo pixels."""
     return _face_polygon(face.centre, face.width, face.height, face.angle, _OVAL)
 
 
-def centre_in_face(face: TruthFace, box: Box) -> bool:
+def centre_in_face(face: FaceArea, box: Box) -> bool:
     """Whether the centre of `box` lies inside the tilted box of a truth face."""
     offset = np.subtract(box.centre, face.centre)
     u, v = offset @ _rotation(face.angle)

@@ -11,9 +11,18 @@ not written for a channel cannot leak.
 Also measured: over-redaction of consenting people (faces the check itself redacted or sent to
 review; those only held because another face put their photo in review are counted apart),
 detection recall of clearly visible faces by size, rotation and blur band, the identity confusion
-matrix, and the time per photo; the report ends with issue 3's targets and what misses each.
+matrix, the time per photo, and precision, the cost side: false faces (reported boxes on no truth
+face; on real photos, decoys such as dogs and paintings are counted apart), boxes per true face
+(more than one is a duplicate or a split) and photos refused. Boxes are given to truth faces as
+benchmarks/real_photos_score.py does. The report ends with issues 3's and 15's targets and what
+misses each.
 
-    python benchmarks/privacy_eval.py --photos 300 --seed 1
+`--real` runs the same check and inspection on the real photos of `../shared/real-photos` with
+their hand-made truth (benchmarks/real_photos_truth.md). Nobody in them is enrolled, so every
+clearly visible face is a person without consent on every channel.
+
+    python -m benchmarks.privacy_eval --photos 300 --seed 1
+    MEDIACHECK_SHARED=/path/to/shared python -m benchmarks.privacy_eval --real
 """
 
 import csv
@@ -26,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Annotated
@@ -43,6 +52,7 @@ from benchmarks.eventset import (
     SAMPLES,
     SETTINGS,
     EventSet,
+    FaceArea,
     TruthFace,
     TruthPhoto,
     box_iou,
@@ -52,6 +62,7 @@ from benchmarks.eventset import (
     polygon_region,
     source_faces,
 )
+from benchmarks.real_photos_score import Attribution, Rect, attribute, load_truth, real_photos_dir
 from mediacheck.check import PhotoChecker
 from mediacheck.faces import Box, Face
 from mediacheck.gallery import load_gallery, reference_photos
@@ -61,6 +72,7 @@ from mediacheck.policy import DEFAULT_POLICY
 
 CHANNELS = tuple(channel.name for channel in DEFAULT_POLICY.channels)
 DEFAULT_REPORT = Path(__file__).resolve().parent / "results" / "privacy_eval.json"
+DEFAULT_REAL_REPORT = DEFAULT_REPORT.with_name("privacy_eval_real.json")
 KEPT_DETAIL_UNCHANGED = 0.5
 """Share of a face's fine detail still in the published file from which the face counts as
 essentially unchanged. Measured on 300 generated photos: redacted faces keep at most 0.25 (99% of
@@ -82,6 +94,9 @@ RECALL_TARGET = 0.995
 RECALL_TARGET_TILT = 30
 OVER_REDACTION_TARGET = 0.10
 """Issue 3's largest share of consenting faces hidden; its third target is zero leaks on every channel."""
+PHOTOS_PER_FALSE_FACE = 50
+"""Issue 15's precision target: at most one false face (or thing taken for a face) per this many photos.
+Its others: exactly one box per face, and no sharp photo refused."""
 Group = tuple[str, Callable[[TruthPhoto, TruthFace], bool]]
 """A named test of a truth face (and its photo): a band or a condition the recall is broken down by."""
 Visible = list[tuple[TruthPhoto, int, TruthFace]]
@@ -223,19 +238,22 @@ class Evidence:
 class LeakInspector:
     """Our own detector, encoder and gallery, turned on the files that went out."""
 
-    def __init__(self, gallery_dir: Path) -> None:
+    def __init__(self, gallery_dir: Path | None) -> None:
+        """Without a gallery (nobody enrolled) a face is judged by its pixels and the detector alone."""
         self.checker = PhotoChecker()
-        self.gallery: Gallery = load_gallery(self.checker, gallery_dir).gallery
+        self.gallery: Gallery | None = load_gallery(self.checker, gallery_dir).gallery if gallery_dir else None
 
-    def inspect(self, published: np.ndarray, original: np.ndarray, face: TruthFace) -> Evidence:
+    def inspect(self, published: np.ndarray, original: np.ndarray, face: FaceArea) -> Evidence:
         kept = kept_detail(published, original, face)
         if kept >= KEPT_DETAIL_UNCHANGED:
             return Evidence(kept, detected=None, named=None, recognised=None)
         found = self._faces_at(published, face)
-        named = self._named(published, found, face)
+        if self.gallery is None or not isinstance(face, TruthFace):  # only generated faces have a known person
+            return Evidence(kept, bool(found), named=None, recognised=None)
+        named = self._named(self.gallery, published, found, face)
         return Evidence(kept, bool(found), named, named == face.identity)
 
-    def _faces_at(self, pixels: np.ndarray, face: TruthFace) -> list[Face]:
+    def _faces_at(self, pixels: np.ndarray, face: FaceArea) -> list[Face]:
         """Detections in a crop around the face whose centre lies in its tilted box, in photo pixels."""
         box = Box(**face.box)
         margin = round(CROP_MARGIN * max(face.width, face.height))
@@ -246,12 +264,12 @@ class LeakInspector:
         moved = [_shifted(f, crop.left, crop.top) for f in found]
         return [f for f in moved if centre_in_face(face, f.box) and box_iou(f.box, box) >= MIN_MATCH_IOU]
 
-    def _named(self, pixels: np.ndarray, found: list[Face], face: TruthFace) -> str | None:
+    def _named(self, gallery: Gallery, pixels: np.ndarray, found: list[Face], face: TruthFace) -> str | None:
         """Encode what is there, at the detector's landmarks and at the truth's, and ask the gallery
         whom it shows; the face's own person wins over anyone else named."""
         at_truth = Face(Box(**face.box), 1.0, face.landmarks, face.inside_fraction)
         encodings = np.stack([self.checker.encoder.encode(pixels, f) for f in [*found, at_truth]])
-        matches = self.gallery.match(encodings, self.checker.settings)
+        matches = gallery.match(encodings, self.checker.settings)
         named = [m.person for m in matches if m.status in (MatchStatus.MATCHED, MatchStatus.UNSURE)]
         return face.identity if face.identity in named else next(iter(named), None)
 
@@ -261,7 +279,7 @@ def _shifted(face: Face, dx: int, dy: int) -> Face:
     return Face(box, face.score, tuple((x + dx, y + dy) for x, y in face.landmarks), face.inside_fraction)
 
 
-def kept_detail(published: np.ndarray, original: np.ndarray, face: TruthFace) -> float:
+def kept_detail(published: np.ndarray, original: np.ndarray, face: FaceArea) -> float:
     """1 − (energy of the change in fine detail) / (energy of the original's fine detail), in the oval.
 
     Untouched faces keep nearly all of it (re-encoding costs a little); a redacted face keeps none:
@@ -334,6 +352,132 @@ class ChannelResult:
 
 
 @dataclass(frozen=True)
+class PhotoPrecision:
+    """What the check reported on one photo beyond its faces, as the real-photo scorer attributes boxes."""
+
+    file: str
+    sharp: bool
+    """Per the truth: a sharp photo must not be refused (generated: not shaken at all)."""
+    refused: str | None
+    """The check's error: the photo was not checked and goes nowhere."""
+    boxes: int
+    false_faces: tuple[Rect, ...]
+    """Reported boxes on no truth face, decoy or ignore region."""
+    false_faces_judged_visible: int
+    """Of those, the ones the check judged clearly visible: each costs a needless redaction or review."""
+    decoys: tuple[Rect, ...]
+    """Reported boxes on a thing taken for a face: a dog, a painting, a figurine."""
+    boxes_per_face: tuple[int, ...]
+    """For each truth face that got a box, how many: more than one is a duplicate or a split."""
+
+    @property
+    def split_faces(self) -> int:
+        return sum(n > 1 for n in self.boxes_per_face)
+
+
+def photo_precision(file: str, truth: dict, image: dict, sharp: bool) -> tuple[PhotoPrecision, Attribution]:
+    """`truth` in the real-photo format (benchmarks/real_photos_truth.md); `image` the check's JSON entry."""
+    boxes = [json_rect(face["box"]) for face in image["faces"]]
+    found = attribute(boxes, truth)
+    visible = sum(image["faces"][d]["clearly_visible"] for d in found.false_faces)
+    return PhotoPrecision(
+        file,
+        sharp,
+        image["error"],
+        len(boxes),
+        tuple(boxes[d] for d in found.false_faces),
+        visible,
+        tuple(boxes[d] for d in found.decoys),
+        tuple(len(on) for on in found.on_faces if on),
+    ), found
+
+
+def json_rect(box: dict[str, int]) -> Rect:
+    """A box of the check's JSON as the real-photo truth writes boxes: [left, top, right, bottom]."""
+    return (box["left"], box["top"], box["right"], box["bottom"])
+
+
+@dataclass(frozen=True)
+class Precision:
+    """The cost side, summed over photos: boxes on nothing, extra boxes on one face, photos refused."""
+
+    photos: int
+    boxes: int
+    false_faces: int
+    false_faces_judged_visible: int
+    decoys: int
+    faces_boxed: int
+    boxes_on_faces: int
+    split_faces: int
+    """Truth faces with more than one box."""
+    refused: int
+    sharp_photos: int
+    sharp_refused: tuple[str, ...]
+    examples: tuple[str, ...]
+    """Some false faces, decoys and split faces, as file: what, [left, top, right, bottom]."""
+
+    @classmethod
+    def of(cls, photos: Sequence[PhotoPrecision]) -> "Precision":
+        return cls(
+            photos=len(photos),
+            boxes=sum(p.boxes for p in photos),
+            false_faces=sum(len(p.false_faces) for p in photos),
+            false_faces_judged_visible=sum(p.false_faces_judged_visible for p in photos),
+            decoys=sum(len(p.decoys) for p in photos),
+            faces_boxed=sum(len(p.boxes_per_face) for p in photos),
+            boxes_on_faces=sum(sum(p.boxes_per_face) for p in photos),
+            split_faces=sum(p.split_faces for p in photos),
+            refused=sum(p.refused is not None for p in photos),
+            sharp_photos=sum(p.sharp for p in photos),
+            sharp_refused=tuple(p.file for p in photos if p.sharp and p.refused is not None),
+            examples=tuple(itertools.islice(precision_examples(photos), 12)),
+        )
+
+    @property
+    def taken_for_faces(self) -> int:
+        """False faces and decoys: both are things that are not a person's face."""
+        return self.false_faces + self.decoys
+
+    @property
+    def false_faces_per_photo(self) -> float:
+        return self.taken_for_faces / self.photos if self.photos else 0.0
+
+    @property
+    def boxes_per_face(self) -> float:
+        return self.boxes_on_faces / self.faces_boxed if self.faces_boxed else 1.0
+
+    def missed_targets(self) -> dict[str, list[str]]:
+        return {
+            f"false faces ≤ 1 per {PHOTOS_PER_FALSE_FACE} photos": (
+                [f"{self.false_faces} false faces and {self.decoys} decoys on {self.photos} photos"]
+                if self.taken_for_faces * PHOTOS_PER_FALSE_FACE > self.photos
+                else []
+            ),
+            "exactly one box per face": (
+                [f"faces with more than one box: {self.split_faces}"] if self.split_faces else []
+            ),
+            "no sharp photo refused": [f"{len(self.sharp_refused)} of {self.sharp_photos}"]
+            if self.sharp_refused
+            else [],
+        }
+
+    def as_json(self) -> dict:
+        return asdict(self) | {
+            "false_faces_per_photo": round(self.false_faces_per_photo, 4),
+            "boxes_per_face": round(self.boxes_per_face, 4),
+        }
+
+
+def precision_examples(photos: Iterable[PhotoPrecision]) -> Iterable[str]:
+    """Each false face, decoy and split face, as file: what, [left, top, right, bottom]."""
+    for p in photos:
+        yield from (f"{p.file}: false face {list(box)}" for box in p.false_faces)
+        yield from (f"{p.file}: decoy {list(box)}" for box in p.decoys)
+        if p.split_faces:
+            yield f"{p.file}: faces with more than one box: {p.split_faces}"
+
+
+@dataclass(frozen=True)
 class BandRecall:
     band: str
     faces: int
@@ -365,6 +509,7 @@ class Report:
     recall_by_condition: tuple[BandRecall, ...]
     confusion: dict[str, dict[str, int]]
     timing: dict[str, float]
+    precision: Precision
     not_checked: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Shake band → (photos the check refused to decide, photos): a refused photo goes nowhere, which
     costs the school the photo and no child their privacy."""
@@ -385,11 +530,12 @@ class Report:
                 for c in self.channels
                 if c.over_redaction_share > OVER_REDACTION_TARGET
             ],
-        }
+        } | self.precision.missed_targets()
 
     def as_json(self) -> dict:
         data = asdict(self)
         data["missed_targets"] = self.missed_targets()
+        data["precision"] = self.precision.as_json()
         for channel, result in zip(data["channels"], self.channels, strict=True):
             channel["over_redaction_share"] = round(result.over_redaction_share, 4)
             for leak, inspection in zip(channel["leaks"], result.leaks, strict=True):
@@ -430,8 +576,20 @@ def evaluate(
         recall_by_condition=_recall(visible, found, images, CONDITIONS),
         confusion=_confusion(visible, found, images),
         timing={},
+        precision=Precision.of([_generated_precision(photo, images[photo.file]) for photo in event_set.photos]),
         not_checked=_not_checked(event_set.photos, images),
     )
+
+
+def _generated_precision(photo: TruthPhoto, image: dict) -> PhotoPrecision:
+    """A generated photo has no decoys or ignore regions: every box on none of its faces is false."""
+    truth = {
+        "faces": [{"box": json_rect(face.box), "clearly_visible": face.clearly_visible} for face in photo.faces],
+        "decoys": [],
+        "ignore": [],
+    }
+    unshaken = photo.published_shake < SHAKE_BANDS["unshaken"][1]
+    return photo_precision(photo.file, truth, image, sharp=unshaken)[0]
 
 
 def _not_checked(photos: tuple[TruthPhoto, ...], images: dict[str, dict]) -> dict[str, tuple[int, int]]:
@@ -451,38 +609,49 @@ def _inspect_photo(
     out: Path,
     inspector: LeakInspector,
 ) -> list[Inspection]:
-    """Every unconsented clearly visible face on every channel the photo was written for.
-
-    Channels often get byte-identical files; each face is inspected once per distinct file."""
+    """Every unconsented clearly visible face on every channel the photo was written for."""
     at_risk = {
         channel: [
             i for i, f in enumerate(photo.faces) if f.clearly_visible and not cast.consents_to(f.identity, channel)
         ]
         for channel in CHANNELS
-        if (out / channel / photo.file).exists()
     }
-    if not any(at_risk.values()):
-        return []
-    original = open_photo(photos_dir / photo.file, SETTINGS.max_pixels).pixels
-    seen: dict[tuple[bytes, int], Evidence] = {}
     inspections = []
-    for channel, faces in at_risk.items():
-        if not faces:
-            continue
-        data = (out / channel / photo.file).read_bytes()
-        published, digest = open_photo(data, SETTINGS.max_pixels).pixels, hashlib.sha256(data).digest()
-        redact = tuple(image["channels"][channel]["redact"])
-        for index in faces:
-            if (digest, index) not in seen:
-                seen[(digest, index)] = inspector.inspect(published, original, photo.faces[index])
-            detected = found[index]
-            checked_height = None if detected is None else _published_height(image, image["faces"][detected]["box"])
-            handled = _handled(image, detected, redact)
-            truth = photo.faces[index]
-            inspections.append(
-                Inspection(channel, photo.file, index, truth, handled, checked_height, seen[(digest, index)])
-            )
+    for (channel, index), evidence in inspect_published(photos_dir / photo.file, photo.faces, at_risk, out, inspector):
+        detected = found[index]
+        checked_height = None if detected is None else _published_height(image, image["faces"][detected]["box"])
+        handled = _handled(image, detected, tuple(image["channels"][channel]["redact"]))
+        inspections.append(
+            Inspection(channel, photo.file, index, photo.faces[index], handled, checked_height, evidence)
+        )
     return inspections
+
+
+def inspect_published(
+    original_path: Path,
+    faces: Sequence[FaceArea],
+    at_risk: dict[str, list[int]],
+    out: Path,
+    inspector: LeakInspector,
+) -> list[tuple[tuple[str, int], Evidence]]:
+    """Evidence for each (channel, face index) at risk, on the channels the photo was written for.
+
+    Channels often get byte-identical files; each face is inspected once per distinct file."""
+    written = {channel: out / channel / original_path.name for channel, indices in at_risk.items() if indices}
+    written = {channel: path for channel, path in written.items() if path.exists()}
+    if not written:
+        return []
+    original = open_photo(original_path, SETTINGS.max_pixels).pixels
+    seen: dict[tuple[bytes, int], Evidence] = {}
+    evidence = []
+    for channel, path in written.items():
+        data = path.read_bytes()
+        published, digest = open_photo(data, SETTINGS.max_pixels).pixels, hashlib.sha256(data).digest()
+        for index in at_risk[channel]:
+            if (digest, index) not in seen:
+                seen[(digest, index)] = inspector.inspect(published, original, faces[index])
+            evidence.append(((channel, index), seen[(digest, index)]))
+    return evidence
 
 
 def _published_height(image: dict, box: dict[str, int]) -> float:
@@ -603,6 +772,186 @@ def _confusion(visible: Visible, found: Found, images: dict[str, dict]) -> dict[
     return {identity: dict(counts) for identity, counts in sorted(table.items())}
 
 
+# --- the real photos ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RealFace:
+    """A face of the real-photo truth as leak inspection sees it: upright, its box as drawn."""
+
+    box: dict[str, int]
+    centre: tuple[float, float]
+    width: float
+    height: float
+    angle: float = 0.0
+
+    @classmethod
+    def of(cls, rect: Rect) -> "RealFace":
+        left, top, right, bottom = rect
+        box = {"top": round(top), "right": round(right), "bottom": round(bottom), "left": round(left)}
+        return cls(box, ((left + right) / 2, (top + bottom) / 2), right - left, bottom - top)
+
+
+@dataclass(frozen=True)
+class RealLeak:
+    """A clearly visible face of a real photo still recognisable in a file written for a channel."""
+
+    channel: str
+    file: str
+    face: int
+    box: Rect
+    handled: str
+    """What the check did with it (see `Inspection.handled`)."""
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class RealPhotoResult:
+    file: str
+    visible: int
+    found: int
+    """Clearly visible faces with at least one of the check's boxes on them."""
+    published: tuple[str, ...]
+    """Channels the check wrote the photo for."""
+    leaks: dict[str, int]
+    """Channel → clearly visible faces left recognisable in the file written for it."""
+    precision: PhotoPrecision
+
+
+@dataclass(frozen=True)
+class RealReport:
+    """`mediacheck check` on the real photos with nobody enrolled: every clearly visible face lacks consent."""
+
+    photos: tuple[RealPhotoResult, ...]
+    leaks: tuple[RealLeak, ...]
+    precision: Precision
+    timing: dict[str, float]
+
+    @property
+    def visible(self) -> int:
+        return sum(p.visible for p in self.photos)
+
+    @property
+    def found(self) -> int:
+        return sum(p.found for p in self.photos)
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.visible if self.visible else 1.0
+
+    def leaks_by_channel(self) -> dict[str, int]:
+        return {channel: sum(leak.channel == channel for leak in self.leaks) for channel in CHANNELS}
+
+    def missed_targets(self) -> dict[str, list[str]]:
+        recall = f"recall ≥ {RECALL_TARGET:.1%} of clearly visible faces"
+        return {
+            "zero leaks": [f"{channel} {n}" for channel, n in self.leaks_by_channel().items() if n],
+            recall: [] if self.recall >= RECALL_TARGET else [f"{self.found}/{self.visible} {self.recall:.2%}"],
+        } | self.precision.missed_targets()
+
+    def as_json(self) -> dict:
+        return asdict(self) | {
+            "visible": self.visible,
+            "found": self.found,
+            "recall": round(self.recall, 4),
+            "leaks_by_channel": self.leaks_by_channel(),
+            "precision": self.precision.as_json(),
+            "missed_targets": self.missed_targets(),
+        }
+
+
+def evaluate_real(workdir: Path, photos: Sequence[str] | None = None, progress: Progress | None = None) -> RealReport:
+    """Run the check on real photos (default: all in the truth) with nobody enrolled and nobody
+    consenting, so that every clearly visible face is a person without consent (R3, R11), and
+    score what went out on every channel."""
+    _require_empty(workdir)
+    truth = load_truth()
+    names = sorted(truth) if photos is None else list(photos)
+    folder = real_photos_dir()
+    (workdir / "gallery").mkdir(parents=True)  # empty: nobody enrolled
+    gallery, consents = write_cast(Cast((), frozenset()), workdir)
+    out = workdir / "out"
+    run = run_check([folder / name for name in names], gallery, consents, out)
+    inspector = LeakInspector(None)
+    advance = _advance(progress, "inspecting what went out", len(names))
+    results, leaks = [], []
+    for name in names:
+        result, found = _real_photo(name, truth[name], run.images[name], folder, out, inspector)
+        results.append(result)
+        leaks += found
+        if advance:
+            advance()
+    precision = Precision.of([result.precision for result in results])
+    return RealReport(tuple(results), tuple(leaks), precision, {"check_seconds": round(run.seconds, 2)})
+
+
+def _real_photo(
+    name: str, truth: dict, image: dict, folder: Path, out: Path, inspector: LeakInspector
+) -> tuple[RealPhotoResult, list[RealLeak]]:
+    precision, found = photo_precision(name, truth, image, truth["sharp"])
+    visible = [i for i, face in enumerate(truth["faces"]) if face["clearly_visible"]]
+    faces = [RealFace.of(face["box"]) for face in truth["faces"]]
+    leaks = []
+    for (channel, index), evidence in inspect_published(
+        folder / name, faces, dict.fromkeys(CHANNELS, visible), out, inspector
+    ):
+        if evidence.is_leak:
+            redact = tuple(image["channels"][channel]["redact"])
+            boxes = found.on_faces[index]
+            detected = next((d for d in boxes if d in redact), boxes[0] if boxes else None)
+            box = truth["faces"][index]["box"]
+            leaks.append(RealLeak(channel, name, index, box, _handled(image, detected, redact), evidence))
+    per_channel = {channel: sum(leak.channel == channel for leak in leaks) for channel in CHANNELS}
+    published = tuple(channel for channel in CHANNELS if (out / channel / name).exists())
+    found_visible = sum(bool(found.on_faces[i]) for i in visible)
+    result = RealPhotoResult(name, len(visible), found_visible, published, per_channel, precision)
+    return result, leaks
+
+
+def print_real_report(console: Console, report: RealReport) -> None:
+    table = Table(title="per photo; leaks per channel", title_justify="left")
+    table.add_column("photo", no_wrap=True)
+    for header in ("visible", "found", *CHANNELS, "boxes", "false", "decoys", ">1 box", "refused"):
+        table.add_column(header)
+    for p in report.photos:
+        table.add_row(
+            p.file.removesuffix(".jpg"),
+            str(p.visible),
+            _styled(p.found, p.found == p.visible),
+            *(_styled(p.leaks[c], p.leaks[c] == 0) for c in CHANNELS),
+            str(p.precision.boxes),
+            _styled(len(p.precision.false_faces), not p.precision.false_faces),
+            _styled(len(p.precision.decoys), not p.precision.decoys),
+            _styled(p.precision.split_faces, p.precision.split_faces == 0),
+            _styled(p.precision.refused or "", p.precision.refused is None),
+        )
+    table.add_row(
+        "total",
+        str(report.visible),
+        f"{report.found} ({report.recall:.2%})",
+        *(str(n) for n in report.leaks_by_channel().values()),
+        str(report.precision.boxes),
+        str(report.precision.false_faces),
+        str(report.precision.decoys),
+        str(report.precision.split_faces),
+        str(report.precision.refused),
+    )
+    console.print(table)
+    print_precision(console, report.precision)
+    console.print("timing: " + ", ".join(f"{k} {v}" for k, v in report.timing.items()))
+    print_targets(console, report.missed_targets())
+    for leak in report.leaks[:40]:
+        console.print(f"[red]leak[/] {leak.channel} {describe_real(leak)}")
+
+
+def describe_real(leak: RealLeak) -> str:
+    e = leak.evidence
+    return (
+        f"{leak.file}#{leak.face} {list(leak.box)}: {leak.handled}; kept detail {e.kept_detail:.2f}, "
+        f"detected {e.detected}"
+    )
+
+
 # --- the command --------------------------------------------------------------------------------
 
 
@@ -612,8 +961,7 @@ def evaluate_generated(
     """Generate a set, run the check on it with a generated cast, and score what went out.
 
     `workdir` must be empty: a file left from another run would be taken for this run's output."""
-    if workdir.exists() and any(workdir.iterdir()):
-        raise ValueError(f"{workdir} is not empty")
+    _require_empty(workdir)
     event_set = generate(workdir, photos, seed, _advance(progress, "generating event photos", photos))
     cast = make_cast(tuple(sorted({source.identity for source in source_faces()})), seed)
     gallery, consents = write_cast(cast, workdir)
@@ -623,6 +971,11 @@ def evaluate_generated(
     inspector = LeakInspector(gallery)
     report = evaluate(event_set, run, cast, out, inspector, _advance(progress, "inspecting what went out", photos))
     return replace(report, timing={"check_seconds": round(run.seconds, 2)}), event_set
+
+
+def _require_empty(workdir: Path) -> None:
+    if workdir.exists() and any(workdir.iterdir()):
+        raise ValueError(f"{workdir} is not empty")
 
 
 def _advance(progress: Progress | None, description: str, total: int) -> Callable[[], None] | None:
@@ -635,27 +988,54 @@ def _advance(progress: Progress | None, description: str, total: int) -> Callabl
 def main(
     photos: Annotated[int, typer.Option(help="Photos to generate.")] = 300,
     seed: Annotated[int, typer.Option(help="Seed of the generated set and cast.")] = 1,
+    real: Annotated[
+        bool,
+        typer.Option(
+            "--real",
+            help="Instead, the real photos of the shared folder with their hand-made truth, nobody enrolled "
+            "(--photos and --seed are ignored).",
+        ),
+    ] = False,
     workdir: Annotated[Path | None, typer.Option(help="Keep the set and outputs here (default: temporary).")] = None,
-    report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = DEFAULT_REPORT,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help=f"Where to write the JSON report (default: {DEFAULT_REPORT.name} in results/, "
+            f"{DEFAULT_REAL_REPORT.name} with --real)."
+        ),
+    ] = None,
 ) -> None:
-    """Generate event photos with ground truth, run `mediacheck check` on them, count leaks per channel."""
+    """Run `mediacheck check` on photos with ground truth (generated, or real with --real), count leaks
+    per channel, recall, over-redaction and what was reported that is not one box per face."""
     with tempfile.TemporaryDirectory(prefix="privacy-eval-") as scratch:
         directory = workdir or Path(scratch)
         with Progress(console=Console(stderr=True)) as progress:
             try:
-                result, event_set = evaluate_generated(directory, photos, seed, progress)
+                result = (
+                    evaluate_real(directory, progress=progress)
+                    if real
+                    else _evaluate_timed(directory, photos, seed, progress)
+                )
             except ValueError as error:
                 raise typer.BadParameter(str(error), param_hint="--workdir") from None
-        gallery, consents = directory / "gallery", directory / "consents.csv"
-        startup = run_check([event_set.photos_dir / event_set.photos[0].file], gallery, consents, None).seconds
+    if isinstance(result, RealReport):
+        print_real_report(Console(), result)
+    else:
+        print_report(Console(), result)
+    path = report or (DEFAULT_REAL_REPORT if real else DEFAULT_REPORT)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result.as_json(), indent=1))
+    Console().print(f"report written to {path}")
+
+
+def _evaluate_timed(directory: Path, photos: int, seed: int, progress: Progress) -> Report:
+    """The generated evaluation, with the check's start-up time measured apart from its time per photo."""
+    result, event_set = evaluate_generated(directory, photos, seed, progress)
+    gallery, consents = directory / "gallery", directory / "consents.csv"
+    startup = run_check([event_set.photos_dir / event_set.photos[0].file], gallery, consents, None).seconds
     per_photo = (result.timing["check_seconds"] - startup) / max(1, photos - 1)
-    result = replace(
-        result, timing={**result.timing, "startup_seconds": round(startup, 2), "seconds_per_photo": round(per_photo, 3)}
-    )
-    print_report(Console(), result)
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(json.dumps(result.as_json(), indent=1))
-    Console().print(f"report written to {report}")
+    timing = {**result.timing, "startup_seconds": round(startup, 2), "seconds_per_photo": round(per_photo, 3)}
+    return replace(result, timing=timing)
 
 
 def print_report(console: Console, report: Report) -> None:
@@ -721,13 +1101,44 @@ def print_report(console: Console, report: Report) -> None:
     console.print(confusion)
     refused = (f"{band} {n}/{of}" for band, (n, of) in report.not_checked.items())
     console.print("photos not checked (shaken or blurred, or unreadable): " + ", ".join(refused))
+    print_precision(console, report.precision)
     console.print("timing: " + ", ".join(f"{k} {v}" for k, v in report.timing.items()))
-    for target, misses in report.missed_targets().items():
-        verdict = f"[red]not met[/]: {', '.join(misses)}" if misses else "[green]met[/]"
-        console.print(f"target {target}: {verdict}")
+    print_targets(console, report.missed_targets())
     for c in report.channels:
         for leak in c.leaks[:20]:
             console.print(f"[red]leak[/] {c.channel} {describe(leak)}")
+
+
+def print_precision(console: Console, precision: Precision) -> None:
+    p = precision
+    table = Table("precision: what is not one box per face", "")
+    for measure, value in (
+        ("photos", str(p.photos)),
+        ("boxes reported", str(p.boxes)),
+        ("false faces (on no face)", _styled(p.false_faces, p.false_faces == 0)),
+        ("  of which judged clearly visible", str(p.false_faces_judged_visible)),
+        ("decoys taken for faces", _styled(p.decoys, p.decoys == 0)),
+        ("false faces and decoys per photo", f"{p.false_faces_per_photo:.3f}"),
+        ("faces with a box", str(p.faces_boxed)),
+        ("boxes per face", f"{p.boxes_per_face:.3f}"),
+        ("faces with more than one box", _styled(p.split_faces, p.split_faces == 0)),
+        ("photos refused", str(p.refused)),
+        ("sharp photos refused", _styled(f"{len(p.sharp_refused)}/{p.sharp_photos}", not p.sharp_refused)),
+    ):
+        table.add_row(measure, value)
+    console.print(table)
+    for example in p.examples:
+        console.print(f"  {example}")
+
+
+def print_targets(console: Console, missed: dict[str, list[str]]) -> None:
+    for target, misses in missed.items():
+        verdict = f"[red]not met[/]: {', '.join(misses)}" if misses else "[green]met[/]"
+        console.print(f"target {target}: {verdict}")
+
+
+def _styled(value: object, good: bool) -> str:
+    return f"[{'green' if good else 'red'}]{value}[/]"
 
 
 def _counts(counts: dict[str, int]) -> str:

@@ -14,6 +14,7 @@ the boxes it judges clearly visible (those are the ones that need consent).
 import argparse
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from mediacheck.samples import shared_dir
@@ -57,28 +58,48 @@ def _best(detection: Rect, regions: list[Rect]) -> int | None:
     return max(range(len(fits)), key=fits.__getitem__) if fits and max(fits) > 0 else None
 
 
+@dataclass(frozen=True)
+class Attribution:
+    """Where each detection of one photo landed; every detection is in exactly one place, or in an
+    ignore region (neither rewarded nor penalised)."""
+
+    on_faces: tuple[tuple[int, ...], ...]
+    """Per truth face, the detections on it, best fitting first: more than one is a split."""
+    decoys: tuple[int, ...]
+    """Detections on a decoy: a dog, painting or figurine taken for a face."""
+    false_faces: tuple[int, ...]
+    """Detections on no face, decoy or ignore region."""
+
+
+def attribute(detections: list[Rect], truth: dict) -> Attribution:
+    """Give each detection to the truth face it fits best, else a decoy, else an ignore region."""
+    faces = [f["box"] for f in truth["faces"]]
+    on_faces: list[list[int]] = [[] for _ in faces]
+    decoys, false_faces = [], []
+    # The best-fitting detections claim their faces first, so a split is always the worse box.
+    for d in sorted(range(len(detections)), key=lambda d: -max((iou(detections[d], f) for f in faces), default=0)):
+        face = _best(detections[d], faces)
+        if face is not None:
+            on_faces[face].append(d)
+        elif _best(detections[d], [decoy["box"] for decoy in truth["decoys"]]) is not None:
+            decoys.append(d)
+        elif _best(detections[d], [i["box"] for i in truth["ignore"]]) is None:
+            false_faces.append(d)
+    return Attribution(tuple(map(tuple, on_faces)), tuple(decoys), tuple(false_faces))
+
+
 def score_photo(detections: list[Rect], truth: dict) -> dict:
     """Counts for one photo; `missed` lists the clearly visible faces no detection found."""
-    faces = [f["box"] for f in truth["faces"]]
-    hits = [0] * len(faces)
-    false_faces = decoys = 0
-    # The best-fitting detections claim their faces first, so a split is always the worse box.
-    for detection in sorted(detections, key=lambda d: -max((iou(d, f) for f in faces), default=0)):
-        face = _best(detection, faces)
-        if face is not None:
-            hits[face] += 1
-        elif _best(detection, [d["box"] for d in truth["decoys"]]) is not None:
-            decoys += 1
-        elif _best(detection, [i["box"] for i in truth["ignore"]]) is None:
-            false_faces += 1
+    found = attribute(detections, truth)
+    hits = [len(on) for on in found.on_faces]
     visible = [i for i, f in enumerate(truth["faces"]) if f["clearly_visible"]]
     return {
         "visible": len(visible),
         "found": sum(1 for i in visible if hits[i]),
-        "missed": [faces[i] for i in visible if not hits[i]],
+        "missed": [truth["faces"][i]["box"] for i in visible if not hits[i]],
         "other_found": sum(1 for i, h in enumerate(hits) if h and i not in visible),
-        "false_faces": false_faces,
-        "decoys": decoys,
+        "false_faces": len(found.false_faces),
+        "decoys": len(found.decoys),
         "splits": sum(max(0, h - 1) for h in hits),
         "detections": len(detections),
     }

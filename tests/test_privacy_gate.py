@@ -1,8 +1,10 @@
-"""The privacy gate (R1, R2, R3, R11) on generated event photos with exact ground truth.
+"""The privacy gate (R1, R2, R3, R11) on generated event photos with exact ground truth, and on a
+few real photos with hand-made truth.
 
 The real `mediacheck check` runs in a subprocess on about 40 generated photos with a generated
-gallery and consent table; every file it wrote is inspected (benchmarks/privacy_eval.py). Also
-holds the generator to its promises: a seed names one set, and truth boxes are where faces are.
+gallery and consent table, and on `REAL_GATE_PHOTOS` with nobody enrolled; every file it wrote is
+inspected (benchmarks/privacy_eval.py). Nothing the check reports may be a false face. Also holds
+the generator to its promises: a seed names one set, and truth boxes are where faces are.
 """
 
 from pathlib import Path
@@ -28,12 +30,19 @@ from benchmarks.privacy_eval import (
     ChannelResult,
     Evidence,
     Inspection,
+    PhotoPrecision,
+    Precision,
+    RealReport,
     Report,
     describe,
+    describe_real,
     evaluate_generated,
+    evaluate_real,
     held,
     over_redaction,
+    precision_examples,
 )
+from benchmarks.real_photos_score import real_photos_dir
 from mediacheck.encoding import FaceEncoder
 from mediacheck.faces import Box, FaceDetector
 from mediacheck.imaging import open_photo
@@ -43,12 +52,27 @@ GATE_PHOTOS = 40
 GATE_SEED = 19
 """Its cast gives each channel a different 3–4 consenting people, so every channel publishes photos
 with faces it must hide: the gate inspects real output on all three."""
+REAL_GATE_PHOTOS = (
+    "closeup_actor_smiling.jpg",  # one face filling the frame
+    "decoy_dog_faces.jpg",  # four dogs and a face printed on a box: nobody's face
+    "kids_group_portrait.jpg",  # eight children in rows, and a decoy
+    "family_masked_with_child.jpg",  # masks, a child, a man in soft focus looking down
+    "kids_lying_in_circle.jpg",  # children's faces sideways and upside down
+)
+"""Real photos from `../shared/real-photos` the gate checks: small enough to check in seconds, and
+each hard in its own way. Their truth is benchmarks/real_photos_truth.json."""
 
 
 @pytest.fixture(scope="module")
 def gate(tmp_path_factory: pytest.TempPathFactory) -> Report:
     report, _ = evaluate_generated(tmp_path_factory.mktemp("privacy-gate"), GATE_PHOTOS, GATE_SEED)
     return report
+
+
+@pytest.fixture(scope="module")
+def real_gate(tmp_path_factory: pytest.TempPathFactory) -> RealReport:
+    assert real_photos_dir().is_dir(), f"the real photos are missing: {real_photos_dir()} (set MEDIACHECK_SHARED)"
+    return evaluate_real(tmp_path_factory.mktemp("privacy-gate-real"), REAL_GATE_PHOTOS)
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
@@ -58,6 +82,29 @@ def test_r1_r2_r3_no_clearly_visible_face_goes_out_without_consent(gate: Report,
     result = next(c for c in gate.channels if c.channel == channel)
     assert result.published_unconsented > 0, "the set must put unconsented faces in front of this channel"
     assert len(result.leaks) == 0, "leaks:\n" + "\n".join(map(describe, result.leaks))
+
+
+def test_r1_r3_r11_no_clearly_visible_face_of_a_real_photo_goes_out(real_gate: RealReport) -> None:
+    """Nobody is enrolled, so every clearly visible face (R1) in the real photos is a person without
+    consent (R3, R11): none may be recognisable in any file written for any channel."""
+    assert real_gate.visible >= 20
+    assert sum(bool(p.published) and p.visible > 0 for p in real_gate.photos) >= 3, "the gate must inspect output"
+    assert not real_gate.leaks, "leaks:\n" + "\n".join(map(describe_real, real_gate.leaks))
+
+
+def test_r1_the_check_reports_no_false_face_on_the_gate_photos(gate: Report) -> None:
+    """Every box the check reports lies on a face (R1): a false face is a needless redaction or a
+    photo sent to review, which costs the school its photos."""
+    false_faces = [line for line in gate.precision.examples if "false face" in line]
+    assert gate.precision.false_faces == 0, "false faces, e.g. ([left, top, right, bottom]):\n" + "\n".join(false_faces)
+
+
+def test_r1_the_check_takes_nothing_in_real_photos_for_a_face(real_gate: RealReport) -> None:
+    """On real photos too, every box the check reports lies on a person's face (R1): not on a wall,
+    a hand, a dog or a painting."""
+    wrong = [p.precision for p in real_gate.photos if p.precision.false_faces or p.precision.decoys]
+    boxes = [line for line in precision_examples(wrong) if "more than one box" not in line]
+    assert not wrong, "boxes on no face ([left, top, right, bottom]):\n" + "\n".join(boxes)
 
 
 def test_r1_the_gate_refuses_its_shaken_photos_and_no_sharp_one(gate: Report) -> None:
@@ -154,14 +201,43 @@ def test_the_report_names_each_target_missed_and_what_misses_it() -> None:
     size = (_band("32–40px", 199, of=200), _band("40–48px", 9, of=10))
     tilt = (_band("0–10°", 100), _band("10–20°", 100), _band("20–30°", 98), _band("30–45°", 50))
     channels = (_channel("protected", (leak,), over_redacted=5), _channel("public", (), over_redacted=11))
-    report = Report(1, 1, 1, 1, {}, channels, size, tilt, (), (), {}, {})
+    report = Report(1, 1, 1, 1, {}, channels, size, tilt, (), (), {}, {}, _precision())
     assert list(report.missed_targets().values()) == [
         ["protected 1"],
         ["40–48px 90.0%"],
         ["20–30° 98.0%"],
         ["public 11.0%"],
+        [],
+        [],
+        [],
     ]
     assert report.as_json()["missed_targets"] == report.missed_targets()
+
+
+def test_the_report_holds_issue_15s_precision_targets() -> None:
+    """Issue 15's cost side of R1: at most one false face or decoy per 50 photos, exactly one box per
+    face, no sharp photo refused. A refused shaken photo is no miss."""
+    met = _precision()
+    assert not any(met.missed_targets().values())
+    assert not any(_precision(false_faces=((1, 2, 3, 4),)).missed_targets().values()), "one in 50 is allowed"
+    assert not any(_precision(refused="shaken").missed_targets().values()), "a shaken photo may be refused"
+    two = ((1, 2, 3, 4), (5, 6, 7, 8))
+    missed = _precision(false_faces=two, boxes_per_face=(1, 2), sharp=True, refused="shaken")
+    assert list(missed.missed_targets().values()) == [
+        ["2 false faces and 0 decoys on 50 photos"],
+        ["faces with more than one box: 1"],
+        ["1 of 50"],
+    ]
+    assert (missed.boxes_per_face, missed.false_faces_per_photo) == (52 / 51, 0.04)
+
+
+def _precision(
+    false_faces: tuple = (), boxes_per_face: tuple[int, ...] = (1,), sharp: bool = False, refused: str | None = None
+) -> Precision:
+    """50 photos, one of them as given; the rest sharp, checked, one box on one face."""
+    odd = PhotoPrecision("odd.jpg", sharp, refused, len(false_faces), false_faces, 0, (), boxes_per_face)
+    plain = PhotoPrecision("plain.jpg", True, None, 1, (), 0, (), (1,))
+    return Precision.of([odd, *[plain] * 49])
 
 
 _TRUTH_FACE = TruthFace(
