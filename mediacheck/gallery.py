@@ -56,13 +56,13 @@ def reference_templates(checker: PhotoChecker, source: Path | bytes) -> Referenc
         found = "no clearly visible face" if not visible else f"{len(visible)} faces"
         raise EnrolmentError(f"{name}: {found}; a reference photo must show exactly one face")
     face = visible[0]
-    shrunk = [_shrunk(photo.pixels, face, h) for h in DISTANT_FACE_HEIGHTS if h < face.box.height]
+    far = [shrunk(photo.pixels, face, h) for h in DISTANT_FACE_HEIGHTS if h < face.box.height]
     return ReferenceTemplates(
-        checker.encoder.encode(photo.pixels, face), tuple(checker.encoder.encode(*pair) for pair in shrunk)
+        checker.encoder.encode(photo.pixels, face), tuple(checker.encoder.encode(*pair) for pair in far)
     )
 
 
-def _shrunk(pixels: np.ndarray, face: Face, height: int) -> tuple[np.ndarray, Face]:
+def shrunk(pixels: np.ndarray, face: Face, height: int) -> tuple[np.ndarray, Face]:
     """The face and its surroundings scaled so the face is `height` px high."""
     scale = height / face.box.height
     small = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
