@@ -21,7 +21,7 @@ from mediacheck.encoding import SFaceEncoder
 from mediacheck.gallery import EnrolmentError, reference_templates
 from mediacheck.imaging import encode_clean, open_photo
 from models import audit_service, school_service
-from models.audit import Actor
+from models.audit import Actor, AuditEvent
 from models.base import utcnow
 from models.biometrics import FaceTemplate, ReferencePhoto
 from models.channels import FACE_MATCHING
@@ -34,6 +34,9 @@ TEMPLATE_MODEL = SFaceEncoder.name
 """The encoder of the templates compared today; templates of any other are made again (`renew_templates`)."""
 DISTANT_TEMPLATE_MODEL = f"{TEMPLATE_MODEL}-distant"
 """The same encoder on the reference face shrunk as if seen from afar (`mediacheck.gallery`)."""
+
+
+RENEW_ACTION = "face_template.renew"
 
 
 class EnrolmentRefused(RecordsError):
@@ -118,9 +121,26 @@ def renew_templates(session: Session, load_checker: Callable[[], PhotoChecker], 
             **({"failed": failed[student_id]} if student_id in failed else {}),
         }
         pseudonym = session.get_one(Student, student_id).pseudonym
-        audit_service.record(session, actor, "face_template.renew", "student", pseudonym, pseudonym, detail)
+        audit_service.record(session, actor, RENEW_ACTION, "student", pseudonym, pseudonym, detail)
     pseudonyms = {i: session.get_one(Student, i).pseudonym for i in failed}
     return TemplateRenewal(len(renewed), {pseudonyms[i]: reason for i, reason in failed.items()})
+
+
+def not_recognised_because(session: Session, student: Student) -> str | None:
+    """Why a student with reference photos has no template of today's encoder, as the last upgrade that
+    tried to make them recorded it; None when every photo has one (or none was tried yet)."""
+    current = select(FaceTemplate.reference_photo_id).where(FaceTemplate.model == TEMPLATE_MODEL)
+    outdated = session.scalar(
+        select(ReferencePhoto.id).where(ReferencePhoto.student_id == student.id, ReferencePhoto.id.not_in(current))
+    )
+    if outdated is None:
+        return None
+    entry = session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.action == RENEW_ACTION, AuditEvent.subject == student.pseudonym)
+        .order_by(AuditEvent.id.desc())
+    )
+    return (entry.detail or {}).get("failed") if entry else None
 
 
 def _face_templates(student_id: int, fernet: Fernet, templates: Sequence[np.ndarray], model: str) -> list[FaceTemplate]:

@@ -125,6 +125,7 @@ def test_r11_templates_of_an_older_encoder_are_made_again_on_upgrade_once(
     # Made from the stored copy (re-encoded without metadata), not the original file.
     assert 1.0 - float(close_up @ expected.close_up) < 0.05
     assert sanne.pseudonym in load_gallery(session).people
+    assert enrolment_service.not_recognised_because(session, sanne) is None
     entry = session.query(AuditEvent).filter_by(action="face_template.renew").one()
     assert entry.subject == sanne.pseudonym and entry.detail["model"] == TEMPLATE_MODEL
 
@@ -152,6 +153,7 @@ def test_r11_a_photo_whose_templates_cannot_be_made_again_keeps_its_enrolment_an
     assert sanne.pseudonym not in load_gallery(session).people
     entry = session.query(AuditEvent).filter_by(action="face_template.renew").one()
     assert "exactly one face" in entry.detail["failed"]
+    assert "exactly one face" in enrolment_service.not_recognised_because(session, sanne)
 
 
 def test_enrolment_refuses_a_photo_without_exactly_one_face(session: Session, photo_checker: PhotoChecker) -> None:
