@@ -26,7 +26,8 @@ DISTANT_FACE_HEIGHTS = (36, 52)
 """Heights, in px, at which a reference face is encoded once more, shrunk as if photographed from afar.
 A face 32–40 px high in an event photo lies far from its person's template from a close-up (median
 distance 0.53, against 0.23 for large faces), so a consenting child seen small came out "unknown" and was
-redacted. Matching adds `distant_template_offset` to the distance to these templates."""
+redacted (measured with dlib; SFace's own numbers are in `CheckSettings.distant_template_offset`). Matching
+adds `distant_template_offset` to the distance to these templates."""
 
 
 class EnrolmentError(Exception):
