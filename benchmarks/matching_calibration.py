@@ -179,7 +179,7 @@ def main(
     photos: Annotated[int, typer.Option(help="Generated event photos.")] = 40,
     seed: Annotated[int, typer.Option(help="Seed of the generated set.")] = 3,
 ) -> None:
-    console, settings = Console(), CheckSettings()
+    console, settings = Console(width=160), CheckSettings()
     encoders = Encoders()
     refs = list(references(encoders, SAMPLES / "people"))
     truth = json.loads((SAMPLES / "ground_truth.json").read_text())["images"]
