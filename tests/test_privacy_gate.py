@@ -43,7 +43,7 @@ from benchmarks.privacy_eval import (
     precision_examples,
 )
 from benchmarks.real_photos_score import real_photos_dir
-from mediacheck.encoding import FaceEncoder
+from mediacheck.encoding import SFaceEncoder
 from mediacheck.faces import Box, FaceDetector
 from mediacheck.imaging import open_photo
 from mediacheck.matching import Gallery
@@ -134,7 +134,7 @@ def test_r1_eventset_truth_boxes_are_where_faces_are(tmp_path: Path, sample_gall
     easy = _easy_faces(event_set)
     assert sum(len(faces) for _, faces in easy) >= 8
     assert any(photo.orientation in (6, 8) for photo, _ in easy), "the sample must include a photo stored sideways"
-    detector, encoder = FaceDetector(SETTINGS), FaceEncoder()
+    detector, encoder = FaceDetector(SETTINGS), SFaceEncoder()
     for photo, faces in easy:
         pixels = open_photo(event_set.photos_dir / photo.file, SETTINGS.max_pixels).pixels
         detected = detector.detect(pixels)

@@ -91,16 +91,16 @@ def _prepare_database(settings: AppSettings) -> sessionmaker[Session]:
 
 
 def _renew_templates(factory: sessionmaker[Session]) -> None:
-    """Reference photos enrolled before faces were also enrolled as seen from afar get those templates.
-    A failure only delays it to the next start: the close-up templates still serve."""
+    """Reference photos enrolled with an older encoder get today's templates. A database failure only
+    delays it to the next start; until then those students count as unknown (fail closed)."""
     try:
         with factory.begin() as session:
             renewed = enrolment_service.renew_templates(session, PhotoChecker, Actor(ActorRole.SYSTEM, "upgrade"))
     except SQLAlchemyError as error:
         typer.secho(f"face templates not renewed this time: {error}", fg="yellow")
         return
-    if renewed:
-        typer.echo(f"face templates renewed for {renewed} reference photo(s)")
+    for line in renewed.lines():
+        typer.echo(line)
 
 
 def _admin_password(settings: AppSettings) -> str | None:

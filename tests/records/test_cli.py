@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from mediacheck.cli import full_app
@@ -15,6 +15,7 @@ from mediacheck.config import AppSettings
 from models import staff_service
 from models.audit import Actor, ActorRole
 from models.base import utcnow
+from models.biometrics import FaceTemplate
 from models.database import head_revision, make_engine, session_factory
 from models.school import Student
 from models.staff import StaffRole
@@ -137,3 +138,27 @@ def test_r8_staff_unlock_and_reset_password_from_the_command_line(
             assert staff_service.login(session, "head", password, "192.0.2.1").token is not None
     finally:
         engine.dispose()
+
+
+def test_r11_db_upgrade_makes_templates_of_an_older_encoder_again(
+    run: Run, blank_database_url: str, tmp_path: Path
+) -> None:
+    """A school enrolled before SFace: `mediacheck db upgrade` makes the templates again from the stored
+    photo and says so, and the student is recognised again without being enrolled anew."""
+    run("db", "upgrade")
+    (tmp_path / "school.csv").write_text(roster(SANNE))
+    run("students", "import", str(tmp_path / "school.csv"))
+    run("consent", "grant", "1001", "public", "face-matching", "--by", "petra@example.org")
+    run("enroll", "1001", str(PHOTO_OF["1001"]))
+    engine = make_engine(blank_database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(update(FaceTemplate).values(model="dlib-resnet-v1-upright"))
+    finally:
+        engine.dispose()
+    (before,) = json.loads(run("check", "--json", str(EVENTS / "kit_harington_alone.jpg")))["images"][0]["faces"]
+    assert before["match"] != "matched", "another encoder's templates are never compared"
+    assert "face templates renewed for 1 reference photo(s)" in run("db", "upgrade")
+    (face,) = json.loads(run("check", "--json", str(EVENTS / "kit_harington_alone.jpg")))["images"][0]["faces"]
+    assert face["match"] == "matched"
+    assert "renewed" not in run("db", "upgrade")

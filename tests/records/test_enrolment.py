@@ -98,33 +98,64 @@ def test_r11_templates_and_reference_photos_are_stored_encrypted(session: Sessio
     assert sanne.pseudonym in load_gallery(session).people
 
 
-def test_r11_a_photo_enrolled_before_faces_were_seen_from_afar_gets_those_templates_once(
+OLD_ENCODER = "dlib-resnet-v1-upright"
+
+
+def made_by_an_older_encoder(session: Session, student: Student) -> None:
+    """What an enrolment before SFace left: dlib's 128 numbers (here any), labelled with its name."""
+    for row in session.query(FaceTemplate).filter_by(student_id=student.id):
+        row.model = OLD_ENCODER + ("-distant" if row.model == DISTANT_TEMPLATE_MODEL else "")
+    session.commit()
+    assert student.pseudonym not in load_gallery(session).people, "another encoder's templates are never compared"
+
+
+def test_r11_templates_of_an_older_encoder_are_made_again_on_upgrade_once(
     session: Session, photo_checker: PhotoChecker
 ) -> None:
-    """An upgrade gives photos enrolled with a close-up template only the templates enrolment makes now,
-    still encrypted and audited; a second upgrade has nothing to do and loads no model."""
+    """An upgrade makes the templates of a photo enrolled with an older encoder again from the stored
+    photo, encrypted and audited, and the student is recognised again without enrolling anew; a second
+    upgrade has nothing to do and loads no model."""
     sanne = enrolled(session, photo_checker)
-    close_up, *distant = session.query(FaceTemplate).order_by(FaceTemplate.id).all()
-    kept = close_up.template
-    for row in distant:
-        session.delete(row)
-    session.commit()
-    assert enrolment_service.renew_templates(session, lambda: photo_checker, STAFF) == 1
+    made_by_an_older_encoder(session, sanne)
+    renewal = enrolment_service.renew_templates(session, lambda: photo_checker, STAFF)
+    assert (renewal.renewed, renewal.failed) == (1, {})
     session.commit()
     rows = session.query(FaceTemplate).order_by(FaceTemplate.id).all()
-    renewed = [decrypt_template(cipher(session), row.template) for row in rows[1:]]
-    expected = reference_templates(photo_checker, PHOTO_OF["1001"]).distant
-    assert rows[0].template == kept and len(renewed) == len(expected) > 0
-    assert {row.model for row in rows[1:]} == {DISTANT_TEMPLATE_MODEL}
-    # Made from the stored copy (re-encoded without metadata), not the original file: 0.06 apart here.
-    assert all(np.linalg.norm(a - b) < 0.1 for a, b in zip(renewed, expected, strict=True))
+    expected = reference_templates(photo_checker, PHOTO_OF["1001"])
+    assert [row.model for row in rows] == [TEMPLATE_MODEL] + [DISTANT_TEMPLATE_MODEL] * len(expected.distant)
+    close_up = decrypt_template(cipher(session), rows[0].template)
+    # Made from the stored copy (re-encoded without metadata), not the original file.
+    assert 1.0 - float(close_up @ expected.close_up) < 0.05
+    assert sanne.pseudonym in load_gallery(session).people
+    assert enrolment_service.not_recognised_because(session, sanne) is None
     entry = session.query(AuditEvent).filter_by(action="face_template.renew").one()
-    assert entry.subject == sanne.pseudonym
+    assert entry.subject == sanne.pseudonym and entry.detail["model"] == TEMPLATE_MODEL
 
     def no_models() -> PhotoChecker:
         raise AssertionError("nothing to renew, yet the models were loaded")
 
-    assert enrolment_service.renew_templates(session, no_models, STAFF) == 0
+    assert enrolment_service.renew_templates(session, no_models, STAFF).renewed == 0
+
+
+def test_r11_a_photo_whose_templates_cannot_be_made_again_keeps_its_enrolment_and_says_why(
+    session: Session, photo_checker: PhotoChecker
+) -> None:
+    """Fail closed: until it is renewed the student is not recognised (unknown: no consent), but stays
+    enrolled with the photo kept, and the register and the upgrade's output name the reason."""
+    sanne = enrolled(session, photo_checker)
+    made_by_an_older_encoder(session, sanne)
+    reference = session.query(ReferencePhoto).one()
+    reference.image = cipher(session).encrypt((EVENTS / "kit_with_rose.jpg").read_bytes())
+    session.commit()
+    renewal = enrolment_service.renew_templates(session, lambda: photo_checker, STAFF)
+    assert renewal.renewed == 0 and "exactly one face" in renewal.failed[sanne.pseudonym]
+    assert any(sanne.pseudonym in line and "not recognised" in line for line in renewal.lines())
+    session.commit()
+    assert count(session, ReferencePhoto) == 1 and count(session, FaceTemplate) > 0
+    assert sanne.pseudonym not in load_gallery(session).people
+    entry = session.query(AuditEvent).filter_by(action="face_template.renew").one()
+    assert "exactly one face" in entry.detail["failed"]
+    assert "exactly one face" in enrolment_service.not_recognised_because(session, sanne)
 
 
 def test_r15_enrolment_refuses_two_faces_of_one_size_naming_the_photo_and_stores_nothing(

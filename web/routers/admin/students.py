@@ -185,6 +185,7 @@ def _student_page(
         student=student,
         record=record,
         references=references,
+        not_recognised=enrolment_service.not_recognised_because(session, student),
         links=links,
         purposes=purposes(session),
         today=today(request),
