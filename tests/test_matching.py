@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from mediacheck.check import PhotoChecker
-from mediacheck.encoding import SFACE_MODEL, ModelFileError, SFaceEncoder, yunet_row
+from mediacheck.encoding import SFACE_MODEL, SFaceEncoder, yunet_row
 from mediacheck.faces import Box, Face
 from mediacheck.imaging import open_photo
 from mediacheck.matching import Gallery, MatchStatus
+from mediacheck.model_files import ModelFileError
 from mediacheck.settings import CheckSettings
 from tests.samples import EVENTS
 
@@ -168,7 +169,7 @@ def test_r11_a_model_file_that_is_not_the_measured_one_is_refused(tmp_path: Path
     data = bytearray(SFACE_MODEL.read_bytes())
     data[len(data) // 2] ^= 1
     tampered.write_bytes(data)
-    with pytest.raises(ModelFileError, match="not the expected file"):
+    with pytest.raises(ModelFileError, match="not the one mediacheck was measured with"):
         SFaceEncoder(tampered)
     with pytest.raises(ModelFileError, match="cannot be read"):
         SFaceEncoder(tmp_path / "missing.onnx")
