@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from mediacheck.boxes import merge
 from mediacheck.check import PhotoChecker
-from mediacheck.faces import Box, Face, _merge
+from mediacheck.faces import Box, Face
 from mediacheck.imaging import open_photo
 from mediacheck.matching import MatchStatus
 from mediacheck.policy import ChannelStatus
@@ -138,5 +139,5 @@ def test_r1_a_small_face_in_front_of_a_larger_one_is_never_merged_into_it() -> N
     adult = Face(Box(100, 300, 300, 100), 0.9, (), 1.0)
     child = Face(Box(170, 230, 250, 170), 0.6, (), 1.0)
     shifted = Face(Box(160, 360, 360, 160), 0.5, (), 1.0)  # IoU 0.32: one face by the centres
-    assert {f.box for f in _merge([adult, child])} == {adult.box, child.box}
-    assert [f.box for f in _merge([adult, shifted])] == [adult.box]
+    assert {f.box for f in merge([adult, child])} == {adult.box, child.box}
+    assert [f.box for f in merge([adult, shifted])] == [adult.box]

