@@ -74,8 +74,9 @@ class FaceDetector:
         found, unconfirmed = self.centerface.detect(pixels)
         agreed = [spot for spot in unconfirmed if self._yunet_agrees(pixels, spot, proposals)]
         chain = merge(found + agreed)
-        both = [_spanning(face, [f for f in chain if _one_face(f.box, face.box)]) for face in sure]
-        only_chain = [f for f in chain if not any(_one_face(f.box, s.box) for s in sure)]
+        width = pixels.shape[1]
+        both = [_spanning(face, [f for f in chain if _one_face(f.box, face.box, width)]) for face in sure]
+        only_chain = [f for f in chain if not any(_one_face(f.box, s.box, width) for s in sure)]
         return sorted(both + only_chain, key=lambda f: (f.box.left, f.box.top))
 
     def _yunet_agrees(self, pixels: np.ndarray, spot: Face, proposals: list[Face]) -> bool:
@@ -132,11 +133,13 @@ def _inside(box: Box, other: Box) -> bool:
     return other.area > box.area and box.intersection(other) >= _INSIDE_SHARE * box.area
 
 
-def _one_face(chain_box: Box, yunet_box: Box) -> bool:
-    """A CenterFace box of the face YuNet is sure of: shifted, or inside it (the mirrored strip along
-    an edge boxes the half of a face inside the frame; obama_partial_face.jpg). A face whose box lies
-    inside another's hides that face, and YuNet is not sure of a face mostly hidden."""
-    return shifted_twin(chain_box, yunet_box) or _inside(chain_box, yunet_box)
+def _one_face(chain_box: Box, yunet_box: Box, width: int) -> bool:
+    """A CenterFace box of the face YuNet is sure of: shifted (`shifted_twin`), or the half of it inside
+    the frame that the mirrored strip along a side edge boxes (obama_partial_face.jpg). Not any box inside
+    it: a child's face in front of an adult's, absorbed into a consenting adult's box, would go out
+    unredacted."""
+    at_side = chain_box.left <= 0 or chain_box.right >= width
+    return shifted_twin(chain_box, yunet_box) or (at_side and _inside(chain_box, yunet_box))
 
 
 def _look(pixels: np.ndarray, box: Box) -> np.ndarray:
